@@ -1,0 +1,60 @@
+/*
+ * Helpers shared by the commands: usage errors, failure messages, default
+ * paths.
+ */
+#include "cli/cli.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int cli_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("elava: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_fail(const struct elava_error *err)
+{
+	fprintf(stderr, "elava: %s\n",
+		err && err->msg[0] ? err->msg : elava_strerror(err ? err->code
+								   : ELAVA_E_IO));
+	return CLI_EXIT_FAIL;
+}
+
+const char *cli_storage_path(const char *flag)
+{
+	static char path[PATH_MAX];
+	const char *env;
+
+	if (flag && *flag)
+		return flag;
+	env = getenv("ELAVA_STORAGE_PATH");
+	if (env && *env)
+		return env;
+	env = getenv("XDG_DATA_HOME");
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s/elava", env);
+		return path;
+	}
+	env = getenv("HOME");
+	snprintf(path, sizeof(path), "%s/.local/share/elava",
+		 env && *env ? env : ".");
+	return path;
+}
+
+const char *cli_wal_dir(const char *flag, const char *storage_flag)
+{
+	static char path[PATH_MAX];
+
+	if (flag && *flag)
+		return flag;
+	snprintf(path, sizeof(path), "%s/wal", cli_storage_path(storage_flag));
+	return path;
+}
