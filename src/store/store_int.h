@@ -1,0 +1,128 @@
+/*
+ * Private to src/store: the store handle, the LMDB databases, key encoding
+ * and the write-transaction runner shared by scan.c, read.c and
+ * compact.c. See docs/store-layout.md for the layout these implement.
+ */
+#ifndef ELAVA_STORE_INT_H
+#define ELAVA_STORE_INT_H
+
+#include "store/store.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+
+/*
+ * LMDB keys are limited to 511 bytes. A resource key longer than this is
+ * stored as its first STORE_SKEY_PREFIX bytes, the marker byte 0x01 (never
+ * valid in a key: control characters are rejected) and the hex SHA-256 of
+ * the whole key; the scope prefix survives so scope range scans still work.
+ */
+#define STORE_SKEY_MAX 440
+#define STORE_SKEY_PREFIX 360
+#define STORE_SKEY_MARK '\x01'
+
+/* `latest` value: [u64 revision][u8 flags][32 fingerprint]. */
+#define LATEST_VAL_LEN (8 + 1 + RESOURCE_FP_LEN)
+#define LATEST_TOMBSTONE 0x01
+
+/* `versions` value: [u8 kind][u64 time_ns][resource JSON]. */
+#define VERSION_HDR_LEN 9
+
+struct store {
+	MDB_env *env;
+	char *path;
+	bool read_only;
+	size_t map_size;
+	size_t max_map_size;
+	const struct resource_ignore *ignore;
+	/*
+	 * Transactions hold this shared; growing the map holds it exclusive,
+	 * because mdb_env_set_mapsize() needs no transaction open in this
+	 * process.
+	 */
+	pthread_rwlock_t resize_lock;
+	MDB_dbi meta;	  /* name → value */
+	MDB_dbi latest;	  /* skey → LATEST_VAL */
+	MDB_dbi versions; /* skey \0 u64be(rev) → VERSION */
+	MDB_dbi revkeys;  /* u64be(rev) skey → u8 kind */
+	MDB_dbi changes;  /* u64be(rev) u32be(seq) → event JSON */
+	MDB_dbi scans;	  /* u64be(rev) → scan metadata JSON */
+	MDB_dbi times;	  /* u64be(time_ns) u64be(rev) → "" */
+};
+
+/* Meta keys. */
+#define META_FORMAT "format"
+#define META_REVISION "revision"
+#define META_COMPACTED "compacted"
+#define META_SCAN_SEQ "scan_seq"
+#define META_LIVE "live"
+#define META_LAST_TIME "last_time"
+
+/* Translate an LMDB/errno code into err; returns the elava code. */
+int store__mdb_error(struct store *s, int rc, struct elava_error *err,
+		     const char *what);
+
+/* Storage key for a resource key; returns its length (≤ STORE_SKEY_MAX). */
+size_t store__skey(const char *key, size_t keylen, char out[STORE_SKEY_MAX]);
+/* True when a storage key is a hashed long key. */
+bool store__skey_is_long(const char *skey, size_t len);
+
+/* versions key: skey \0 rev. out must hold STORE_SKEY_MAX + 9 bytes. */
+size_t store__version_key(const char *skey, size_t skeylen, uint64_t rev,
+			  uint8_t *out);
+
+/* Read/write a u64 meta value (missing → 0). */
+int store__meta_get_u64(MDB_txn *txn, struct store *s, const char *name,
+			uint64_t *v);
+int store__meta_put_u64(MDB_txn *txn, struct store *s, const char *name,
+			uint64_t v);
+
+/* Begin a read transaction (holds the resize lock shared). */
+int store__read_begin(struct store *s, MDB_txn **txn, struct elava_error *err);
+void store__read_end(struct store *s, MDB_txn **txn);
+
+/*
+ * Run fn inside one write transaction and commit it. When the map is full
+ * the transaction is aborted, the map grown, and fn run again from the
+ * start (so fn must be restartable). fn returns 0 to commit, non-zero to
+ * abort; MDB return codes from puts go through store__mdb_error.
+ */
+typedef int (*store_write_fn)(struct store *s, MDB_txn *txn, void *ud,
+			      struct elava_error *err);
+int store__write(struct store *s, store_write_fn fn, void *ud,
+		 struct elava_error *err);
+
+/* Internal marker: fn hit MDB_MAP_FULL (store__write grows and retries). */
+#define STORE__MAP_FULL (-1000)
+
+/* Resolve the real key of a stored version (decoding long keys). */
+int store__real_key(const char *skey, size_t skeylen, const char *json,
+		    size_t jsonlen, struct buf *out);
+
+/* Largest version of skey with revision <= rev. Returns 0, NOTFOUND. */
+int store__version_at(struct store *s, MDB_txn *txn, MDB_cursor *cur,
+		      const char *skey, size_t skeylen, uint64_t rev,
+		      uint64_t *found_rev, MDB_val *val);
+
+/*
+ * Field diff of two resource JSON versions as a canonical JSON array
+ * appended to out ("[]" when either cannot be parsed).
+ */
+int store__diff_json(struct store *s, const char *old_json, size_t old_len,
+		     const char *new_json, size_t new_len, struct buf *out);
+
+/* Append a change event object (canonical key order) to out. */
+int store__event_json(struct buf *out, uint64_t rev, int64_t time_ns,
+		      const char *key, size_t keylen,
+		      enum store_change_kind kind, const char *fields,
+		      size_t fields_len);
+
+/* Resource type (the 4th ':' field) of a key; empty if malformed. */
+void store__key_type(const char *key, size_t keylen, const char **type,
+		     size_t *typelen);
+
+/* Check rev against compaction and the current revision. */
+int store__check_rev(struct store *s, MDB_txn *txn, uint64_t *rev,
+		     struct elava_error *err);
+
+#endif /* ELAVA_STORE_INT_H */
