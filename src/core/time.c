@@ -120,6 +120,11 @@ int time_parse_rfc3339(const char *s, int64_t *ns_out)
 		return ELAVA_E_PARSE;
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 		       se - offset;
-	*ns_out = secs * 1000000000 + frac;
+	int64_t ns;
+	/* int64 nanoseconds span the years 1677-2262; refuse, not wrap. */
+	if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
+	    __builtin_add_overflow(ns, frac, &ns))
+		return ELAVA_E_PARSE;
+	*ns_out = ns;
 	return 0;
 }

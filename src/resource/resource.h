@@ -23,6 +23,8 @@
 #define RESOURCE_MAX_TAG_VALUE 4096
 #define RESOURCE_MAX_RELS 1024
 #define RESOURCE_MAX_JSON ((size_t)1 << 20) /* canonical form, bytes */
+/* A whole key: five fields and four ':' (relationship targets are keys). */
+#define RESOURCE_MAX_KEY (5 * RESOURCE_MAX_FIELD + 4)
 
 struct resource_tag {
 	char *key;
@@ -59,23 +61,44 @@ void resource_release(struct resource *r);
 /* Replace one owned string field (*field) with a copy of v (NULL clears). */
 void resource_set(char **field, const char *v);
 
-/* Set (insert or replace) a tag, keeping tags sorted. Returns 0. */
+/*
+ * Set (insert or replace) a tag, keeping tags sorted by key (strcmp).
+ * Copies both strings. Returns 0, or ELAVA_E_INVAL when key or value is
+ * NULL. Caps are not checked here; resource_validate checks them.
+ */
 int resource_tag_set(struct resource *r, const char *key, const char *value);
-/* Tag value or NULL. */
+/* Tag value or NULL (binary search: tags must be sorted). */
 const char *resource_tag_get(const struct resource *r, const char *key);
-/* Add a relationship, keeping rels sorted and unique. Returns 0. */
+/*
+ * Add a relationship, keeping rels sorted by (type, target) and unique (an
+ * edge already present is not added twice). Copies both strings. Returns
+ * 0, or ELAVA_E_INVAL when type or target is NULL.
+ */
 int resource_rel_add(struct resource *r, const char *type, const char *target);
 
 /*
  * Check a record is storable: provider/account/region/type/id non-empty and
  * without ':' (id may contain ':'), every string valid UTF-8 without control
- * characters in identity fields, caps respected, attributes an object.
- * Returns 0 or ELAVA_E_INVAL / ELAVA_E_TOOBIG with err naming the field
- * ("tag 'Env' value is not valid UTF-8").
+ * characters (bytes < 0x20 and 0x7f) in identity fields, caps respected,
+ * attributes an object. Tags must be sorted by key and unique, with
+ * non-empty keys; relationships sorted and unique, type and target
+ * non-empty without control characters (target capped at
+ * RESOURCE_MAX_KEY). resource_tag_set and resource_rel_add keep that
+ * order; arrays filled by hand must too, or the canonical form would not be
+ * canonical.
+ * Returns 0 or ELAVA_E_INVAL / ELAVA_E_TOOBIG with err naming the field:
+ * "resource has an empty id", "resource region 'us:east-1' contains ':'"
+ * while the identity is invalid, then "resource '<key>': tag 'Env' value
+ * is not valid UTF-8". Quoted values are cut short and control characters
+ * shown as '?'.
  */
 int resource_validate(const struct resource *r, struct elava_error *err);
 
-/* Append the identity key "provider:account:region:type:id" to out. */
+/*
+ * Append the identity key "provider:account:region:type:id" to out.
+ * Returns 0, ELAVA_E_INVAL when an identity field is NULL, or
+ * ELAVA_E_TOOBIG from out's cap (out is then unchanged).
+ */
 int resource_key(const struct resource *r, struct buf *out);
 
 /*
@@ -88,16 +111,35 @@ size_t resource_key_scope_len(const char *key, size_t keylen);
 /*
  * Canonical JSON of the record, appended to out. Keys sorted:
  * {"account","attributes","created_at","id","name","provider","region",
- *  "relationships","status","tags","type"}; created_at as RFC 3339 or null,
- * name/status null when unset, tags an object, relationships an array of
- * {"target","type"}. The key is not part of it (it is derived).
+ *  "relationships","status","tags","type"}; created_at as RFC 3339 UTC
+ * with millisecond precision ("2026-11-21T10:00:00.123Z", nanoseconds
+ * below the millisecond are dropped) or null when 0, name/status null when
+ * unset, tags an object, relationships an array of {"target","type"},
+ * attributes as ejson_dump_canonical writes them. No whitespace, strings
+ * escaped as ejson_dump_canonical does, so the whole is canonical JSON.
+ * The key is not part of it (it is derived).
+ * Does not validate (resource_encode does): an unsorted tag array gives
+ * non-canonical output. Returns 0, ELAVA_E_INVAL when an identity field or
+ * attributes is NULL, or ELAVA_E_TOOBIG from out's cap; on error out is
+ * left as it was.
  */
 int resource_to_json(const struct resource *r, struct buf *out);
 
 /*
  * Parse a canonical (or any equivalent) JSON form back into r (which must
- * be initialised; previous contents are released). Validates like
- * resource_validate. Errors: ELAVA_E_PARSE, ELAVA_E_INVAL, ELAVA_E_TOOBIG.
+ * be initialised; on success its previous contents are released, on error
+ * it is left unchanged). Validates like resource_validate.
+ * Accepted: exactly the members resource_to_json writes, in any order and
+ * spacing; provider/account/region/type/id are required, the others may
+ * be missing (meaning null, {} or []). created_at may carry any RFC 3339
+ * offset and precision; it is kept to the millisecond (rounded down), so
+ * resource_to_json(resource_from_json(j)) is stable and from_json of
+ * to_json(r) gives r back except for sub-millisecond created_at.
+ * Duplicate relationships collapse into one.
+ * Errors: ELAVA_E_PARSE (not JSON), ELAVA_E_INVAL (unknown member, wrong
+ * type, bad created_at, resource_validate failures; err names the member),
+ * ELAVA_E_TOOBIG (len > RESOURCE_MAX_JSON, too many tags or relationships,
+ * nesting deeper than EJSON_MAX_DEPTH).
  */
 int resource_from_json(const char *json, size_t len, struct resource *r,
 		       struct elava_error *err);
@@ -107,18 +149,36 @@ int resource_from_json(const char *json, size_t len, struct resource *r,
 /*
  * Fields to leave out of the fingerprint and the diff ("noise control").
  * A rule is a path as produced by the diff ("status", "tags.LastScan",
- * "attributes.launch_time", "attributes.state.code") for one type or, with
+ * "attributes.launch_time", "attributes.state.code",
+ * "attributes.volumes[0]", 'tags["k8s.io/name"]') for one type or, with
  * type NULL or "*", for every type. A rule also covers everything below
- * its path.
+ * its path. An ignored array element is dropped from the fingerprint's
+ * input (later elements move up), matching what the diff skips.
+ * A set is built once and then only read: sharing it between threads that
+ * encode or diff is safe.
  */
 struct resource_ignore;
 
+/* An empty set; never NULL (aborts on OOM). */
 struct resource_ignore *resource_ignore_new(void);
+/* NULL-safe; clears *ip. */
 void resource_ignore_free(struct resource_ignore **ip);
-/* Returns 0 or ELAVA_E_INVAL when the path is empty or malformed. */
+/*
+ * Add a rule; path is copied and stored in the diff's canonical spelling
+ * (so 'attributes["x"][01]' matches "attributes.x[1]"). It must name
+ * something the diff can report: "name", "status", "created_at", "tags",
+ * "tags.<key>", "attributes[...]" at any depth, "relationships",
+ * "relationships[i]", "relationships[i].<member>". Identity fields cannot
+ * be ignored. Returns 0 or ELAVA_E_INVAL when the path is empty, malformed
+ * or names nothing, or type is "".
+ */
 int resource_ignore_add(struct resource_ignore *ign, const char *type,
 			const char *path);
-/* True when `path` (or a parent of it) is ignored for `type`. */
+/*
+ * True when `path` (or a parent of it) is ignored for `type`: a rule's path
+ * equals it or is followed in it by '.' or '['. type NULL matches only the
+ * rules for every type; ign NULL matches nothing.
+ */
 bool resource_ignore_match(const struct resource_ignore *ign,
 			   const char *type, const char *path);
 
@@ -140,8 +200,10 @@ struct resource_encoded {
 void resource_encoded_init(struct resource_encoded *e);
 void resource_encoded_release(struct resource_encoded *e);
 /*
- * Validate and encode r (ign may be NULL). Reuses e's buffers. Returns 0 or
- * the resource_validate errors.
+ * Validate and encode r (ign may be NULL). Reuses e's buffers (e must have
+ * been through resource_encoded_init). Returns 0, the resource_validate
+ * errors, or ELAVA_E_TOOBIG when the canonical form exceeds
+ * RESOURCE_MAX_JSON; on error e's contents are unspecified.
  */
 int resource_encode(const struct resource *r,
 		    const struct resource_ignore *ign,
@@ -162,21 +224,30 @@ struct resource_diff {
 
 /*
  * Field-level diff of two versions of one resource (identity fields are
- * assumed equal). Compares name, status, created_at, tags (per key),
- * attributes (recursively: object members by key, arrays by index) and
- * relationships (by index). Ignored paths (ign may be NULL) are skipped.
+ * assumed equal; the ignore rules of a->type apply). Compares name,
+ * status, created_at, tags (per key), attributes (recursively: object
+ * members by key, arrays by index) and relationships (by index, each an
+ * object {"target","type"}). Ignored paths (ign may be NULL) are skipped
+ * with everything below them.
  * Paths come out in a deterministic order: fields alphabetically, object
  * keys sorted byte-wise, array elements by index. Path syntax: members
  * joined by '.', array indexes as "[i]"; a key that is empty or contains
  * '.', '[', ']', '"' or '\\' is written as ["<JSON-escaped key>"].
- * out must be zeroed or released; it is overwritten. Returns 0.
+ * Values: a member or element present on one side only is reported whole
+ * with NULL on the other side (so are unset name/status and a created_at
+ * of 0); a value whose JSON type changed (numbers count as one type, 1
+ * equals 1.0) is reported whole; created_at as its RFC 3339 string. The
+ * values are deep copies owned by the diff.
+ * out must be zeroed or released; it is overwritten. Returns 0 (or
+ * ELAVA_E_TOOBIG should a path outgrow BUF_DEFAULT_MAX, which records
+ * within RESOURCE_MAX_JSON cannot).
  */
 int resource_diff(const struct resource *a, const struct resource *b,
 		  const struct resource_ignore *ign, struct resource_diff *out);
 void resource_diff_release(struct resource_diff *d);
 /*
- * Append the diff as a JSON array [{"path","old","new"}...] (absent values
- * as null), canonical.
+ * Append the diff as a JSON array [{"new","old","path"}...] (absent values
+ * as null), canonical. Returns 0 or ELAVA_E_TOOBIG (out then unchanged).
  */
 int resource_diff_to_json(const struct resource_diff *d, struct buf *out);
 

@@ -261,16 +261,12 @@ int store_compact(struct store *s, uint64_t keep_from,
 		buf_append(&c.resume, c.next.data, c.next.len);
 	} while (!c.done);
 
-	MDB_dbi prefixed[] = {s->changes, s->revkeys};
-	for (size_t i = 0; i < ARRAY_SIZE(prefixed); i++) {
-		struct prefix_ctx p = {prefixed[i], c.keep, 0, false};
-		do {
-			if ((rc = store__write(s, drop_prefix_chunk, &p, err)))
-				goto out;
-			if (prefixed[i] == s->changes)
-				total.changes_removed += p.removed;
-		} while (!p.done);
-	}
+	struct prefix_ctx p = {s->changes, c.keep, 0, false};
+	do {
+		if ((rc = store__write(s, drop_prefix_chunk, &p, err)))
+			goto out;
+		total.changes_removed += p.removed;
+	} while (!p.done);
 out:
 	buf_release(&c.resume);
 	buf_release(&c.next);

@@ -413,94 +413,107 @@ done:
 	return rc;
 }
 
-/* Fill a store_change from a stored event JSON object. */
-static int parse_event(const char *json, size_t len, struct store_change *ch,
-		       struct ejson **holder, struct buf *fields)
+/* A buffer-backed copy of a key's type, NUL-terminated. */
+static void key_type_copy(const char *key, size_t keylen, char *out,
+			  size_t outlen)
 {
-	struct ejson *v = NULL, *f;
-	int64_t t;
+	const char *type;
+	size_t typelen;
 
-	if (ejson_parse(json, len, &v, NULL))
-		return ELAVA_E_CORRUPT;
-	const char *key = ejson_string_value(ejson_object_get(v, "key"));
-	const char *type = ejson_string_value(ejson_object_get(v, "type"));
-	const char *change = ejson_string_value(ejson_object_get(v, "change"));
-	const char *time = ejson_string_value(ejson_object_get(v, "time"));
-	if (!key || !type || !change || !time ||
-	    !store_change_kind_parse(change) || time_parse_rfc3339(time, &t)) {
-		ejson_free(&v);
-		return ELAVA_E_CORRUPT;
-	}
-	ch->key = key;
-	ch->type = type;
-	ch->kind = (enum store_change_kind)store_change_kind_parse(change);
-	ch->time_ns = t;
-	buf_reset(fields);
-	f = ejson_object_get(v, "fields");
-	if (f)
-		ejson_dump_canonical(f, fields);
-	else
-		buf_puts(fields, "[]");
-	ch->fields_json = fields->data;
-	ch->event_json = json;
-	ch->event_len = len;
-	*holder = v;
-	return 0;
+	store__key_type(key, keylen, &type, &typelen);
+	if (typelen >= outlen)
+		typelen = outlen - 1;
+	memcpy(out, type, typelen);
+	out[typelen] = '\0';
 }
 
 int store_changes(struct store *s, uint64_t from, uint64_t to,
 		  store_change_fn fn, void *ud, struct elava_error *err)
 {
 	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	uint8_t start[12];
+	MDB_cursor *cur = NULL, *vcur = NULL;
+	uint8_t start[8];
 	MDB_val k = {sizeof(start), start}, v;
-	struct buf fields;
+	struct buf key, event, fields;
+	char typebuf[RESOURCE_MAX_FIELD + 1];
 	uint64_t current;
 	int rc;
 
+	buf_init(&key, 0);
+	buf_init(&event, 0);
 	buf_init(&fields, 0);
 	if ((rc = store__read_begin(s, &txn, err)))
 		goto done;
 	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &current)) ||
-	    (rc = mdb_cursor_open(txn, s->changes, &cur))) {
+	    (rc = mdb_cursor_open(txn, s->changes, &cur)) ||
+	    (rc = mdb_cursor_open(txn, s->versions, &vcur))) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
 	}
 	if (to == 0 || to > current)
 		to = current;
 	be64_put(start, from + 1);
-	be32_put(start + 8, 0);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		const char *skey = (const char *)k.mv_data + 8;
+		size_t skeylen = k.mv_size - 8;
 		struct store_change ch;
-		struct ejson *holder = NULL;
 
-		if (k.mv_size != 12)
+		if (k.mv_size <= 8 || v.mv_size < CHANGE_HDR_LEN)
 			continue;
 		memset(&ch, 0, sizeof(ch));
 		ch.revision = be64_get(k.mv_data);
 		if (ch.revision > to)
 			break;
-		if (parse_event(v.mv_data, v.mv_size, &ch, &holder, &fields)) {
-			rc = elava_error_set(err, ELAVA_E_CORRUPT,
-					     "store '%s' is damaged: bad change "
-					     "event at revision %llu",
-					     s->path,
-					     (unsigned long long)ch.revision);
-			goto out;
+		ch.kind = (enum store_change_kind)p[0];
+		ch.time_ns = (int64_t)be64_get(p + 1);
+		buf_reset(&key);
+		if (store__skey_is_long(skey, skeylen)) {
+			/* The whole key is in the resource JSON. */
+			MDB_val vv;
+			uint64_t fr;
+			if (store__version_at(s, txn, vcur, skey, skeylen,
+					      ch.kind == STORE_CHANGE_DISAPPEARED
+						      ? ch.revision - 1
+						      : ch.revision,
+					      &fr, &vv) ||
+			    store__real_key(skey, skeylen,
+					    (const char *)vv.mv_data +
+						    VERSION_HDR_LEN,
+					    vv.mv_size - VERSION_HDR_LEN, &key))
+				buf_append(&key, skey, skeylen);
+		} else {
+			buf_append(&key, skey, skeylen);
 		}
-		rc = fn(&ch, ud);
-		ejson_free(&holder);
-		if (rc)
+		key_type_copy(key.data, key.len, typebuf, sizeof(typebuf));
+		ch.key = key.data;
+		ch.type = typebuf;
+		buf_reset(&fields);
+		if (v.mv_size > CHANGE_HDR_LEN)
+			buf_append(&fields, p + CHANGE_HDR_LEN,
+				   v.mv_size - CHANGE_HDR_LEN);
+		else
+			buf_puts(&fields, "[]");
+		ch.fields_json = fields.data;
+		buf_reset(&event);
+		store__event_json(&event, ch.revision, ch.time_ns, key.data,
+				  key.len, ch.kind, fields.data, fields.len);
+		ch.event_json = event.data;
+		ch.event_len = event.len;
+		if ((rc = fn(&ch, ud)))
 			goto out;
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : store__mdb_error(s, rc, err, "read");
 out:
 	if (cur)
 		mdb_cursor_close(cur);
+	if (vcur)
+		mdb_cursor_close(vcur);
 	store__read_end(s, &txn);
 done:
+	buf_release(&key);
+	buf_release(&event);
 	buf_release(&fields);
 	return rc;
 }
@@ -540,7 +553,7 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 	if ((rc = store__check_rev(s, txn, &a, err)) ||
 	    (rc = store__check_rev(s, txn, &b, err)))
 		goto out;
-	if ((rc = mdb_cursor_open(txn, s->revkeys, &rcur)) ||
+	if ((rc = mdb_cursor_open(txn, s->changes, &rcur)) ||
 	    (rc = mdb_cursor_open(txn, s->versions, &vcur))) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
@@ -767,6 +780,20 @@ int store_stat(struct store *s, struct store_stat *st, struct elava_error *err)
 	    (rc = mdb_env_info(s->env, &info)))
 		goto fail;
 	st->used_bytes = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	/* LMDB's free list (database 0): each record's first word counts
+	 * the pages it frees. */
+	MDB_cursor *fc;
+	MDB_val fk, fv;
+	size_t psize = ms.ms_psize;
+	if ((rc = mdb_cursor_open(txn, 0, &fc)))
+		goto fail;
+	for (rc = mdb_cursor_get(fc, &fk, &fv, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(fc, &fk, &fv, MDB_NEXT))
+		if (fv.mv_size >= sizeof(size_t))
+			st->free_bytes += *(const size_t *)fv.mv_data * psize;
+	mdb_cursor_close(fc);
+	if (rc != MDB_NOTFOUND)
+		goto fail;
 	st->map_bytes = info.me_mapsize;
 	snprintf(datafile, sizeof(datafile), "%s/data.mdb", s->path);
 	if (stat(datafile, &fst) == 0)

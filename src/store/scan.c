@@ -10,11 +10,9 @@
 #include "store_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 __extension__ typedef unsigned __int128 u128;
@@ -61,17 +59,6 @@ struct scope_table {
 	uint32_t last;	 /* cache: adds come grouped by scope */
 };
 
-#define SPOOL_BUF ((size_t)1 << 20)
-/* Spool record header: u32 key length, u32 JSON length, fingerprint. */
-#define SPOOL_HDR (8 + RESOURCE_FP_LEN)
-
-struct spool {
-	int fd;
-	char *buf;
-	size_t len;
-	uint64_t size;
-};
-
 struct general_error {
 	char *reason;
 };
@@ -82,12 +69,13 @@ struct store_scan {
 	int64_t start_ns;
 	struct index idx;
 	struct scope_table scopes;
-	struct spool spool;
+	struct store__spool spool;
 	size_t resource_count;
 	size_t failed, completed;
 	char **errors; /* errors not tied to a scope */
 	size_t nerrors;
 	bool committed;
+	bool spool_done; /* the spool's last run is written and mapped */
 	struct resource_encoded enc;
 };
 
@@ -243,78 +231,6 @@ static void scopes_release(struct scope_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* ------------------------------------------------------------- the spool */
-
-static int spool_open(struct spool *sp, const char *dir,
-		      struct elava_error *err)
-{
-	sp->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (sp->fd < 0) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/.spool-XXXXXX", dir);
-		sp->fd = mkostemp(path, O_CLOEXEC);
-		if (sp->fd >= 0)
-			unlink(path);
-	}
-	if (sp->fd < 0)
-		return elava_error_set(err, elava_errno_code(errno),
-				       "cannot create scan spool in '%s': %s",
-				       dir, strerror(errno));
-	sp->buf = xmalloc(SPOOL_BUF);
-	sp->len = 0;
-	sp->size = 0;
-	return 0;
-}
-
-static int spool_flush(struct spool *sp, struct elava_error *err)
-{
-	size_t off = 0;
-
-	while (off < sp->len) {
-		ssize_t w = write(sp->fd, sp->buf + off, sp->len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return elava_error_set(err, elava_errno_code(errno),
-					       "cannot write scan spool: %s",
-					       strerror(errno));
-		}
-		off += (size_t)w;
-	}
-	sp->len = 0;
-	return 0;
-}
-
-static int spool_write(struct spool *sp, const void *p, size_t n,
-		       struct elava_error *err)
-{
-	int rc;
-
-	if (sp->len + n > SPOOL_BUF && (rc = spool_flush(sp, err)))
-		return rc;
-	if (n > SPOOL_BUF) {
-		ssize_t w = write(sp->fd, p, n);
-		if (w < 0 || (size_t)w != n)
-			return elava_error_set(err, ELAVA_E_IO,
-					       "cannot write scan spool: %s",
-					       strerror(errno));
-	} else {
-		memcpy(sp->buf + sp->len, p, n);
-		sp->len += n;
-	}
-	sp->size += n;
-	return 0;
-}
-
-static void spool_close(struct spool *sp)
-{
-	if (sp->fd >= 0)
-		close(sp->fd);
-	sp->fd = -1;
-	xfree(sp->buf);
-	sp->buf = NULL;
-}
-
 /* ------------------------------------------------------------ begin / add */
 
 static int load_index(struct store_scan *sc, struct elava_error *err)
@@ -389,7 +305,7 @@ int store_scan_begin(struct store *s, struct store_scan **out,
 	sc->spool.fd = -1;
 	sc->start_ns = time_now_ns();
 	resource_encoded_init(&sc->enc);
-	if ((rc = spool_open(&sc->spool, s->path, err)) ||
+	if ((rc = store__spool_open(&sc->spool, s->path, err)) ||
 	    (rc = load_index(sc, err))) {
 		store_scan_free(&sc);
 		return rc;
@@ -416,13 +332,11 @@ int store_scan_add_encoded(struct store_scan *sc,
 			   struct elava_error *err)
 {
 	char skey[STORE_SKEY_MAX];
-	uint8_t hdr[SPOOL_HDR];
 	uint32_t h[3];
 	size_t slen, scope_len;
 	struct idx_entry *e;
-	int rc;
 
-	if (sc->committed)
+	if (sc->committed || sc->spool_done)
 		return elava_error_set(err, ELAVA_E_STATE,
 				       "scan already committed");
 	scope_len = resource_key_scope_len(enc->key.data, enc->key.len);
@@ -459,14 +373,9 @@ int store_scan_add_encoded(struct store_scan *sc,
 		e->meta = F_USED | F_SEEN | F_SPOOLED | (scope << SCOPE_SHIFT);
 		sc->resource_count++;
 	}
-	be32_put(hdr, (uint32_t)enc->key.len);
-	be32_put(hdr + 4, (uint32_t)enc->json.len);
-	memcpy(hdr + 8, enc->fingerprint, RESOURCE_FP_LEN);
-	if ((rc = spool_write(&sc->spool, hdr, sizeof(hdr), err)) ||
-	    (rc = spool_write(&sc->spool, enc->key.data, enc->key.len, err)) ||
-	    (rc = spool_write(&sc->spool, enc->json.data, enc->json.len, err)))
-		return rc;
-	return 0;
+	return store__spool_add(&sc->spool, enc->key.data, enc->key.len,
+				enc->json.data, enc->json.len,
+				enc->fingerprint, err);
 }
 
 static struct scope *scope_for(struct store_scan *sc, const char *scope)
@@ -532,7 +441,7 @@ void store_scan_free(struct store_scan **scp)
 	sc = *scp;
 	xfree(sc->idx.slots);
 	scopes_release(&sc->scopes);
-	spool_close(&sc->spool);
+	store__spool_close(&sc->spool);
 	for (size_t i = 0; i < sc->nerrors; i++)
 		xfree(sc->errors[i]);
 	xfree(sc->errors);
@@ -545,52 +454,64 @@ void store_scan_free(struct store_scan **scp)
 
 struct commit {
 	struct store_scan *sc;
-	const uint8_t *spool; /* mapped spool */
 	uint64_t rev;
 	int64_t t;
 	uint32_t seq; /* change event sequence within the revision */
 	size_t created, modified, disappeared;
-	struct buf event, fields, key, vbuf;
+	struct buf fields, vbuf;
 	MDB_cursor *vcur;
 	struct store_scan_result *res;
 };
 
+/*
+ * Commits insert in key order (the spool is sorted), so most puts land
+ * after the last key of their database. Try MDB_APPEND first: LMDB then
+ * fills pages completely instead of splitting them in half, which halves
+ * the pages a big scan writes. A key in the middle falls back to a plain
+ * put.
+ */
+static int put_ordered(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
+		       unsigned flags)
+{
+	int rc = mdb_put(txn, dbi, key, val, flags | MDB_APPEND);
+
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, dbi, key, val, flags);
+	return rc;
+}
+
 static int put(struct commit *c, MDB_txn *txn, MDB_dbi dbi, const void *k,
-	       size_t klen, const void *v, size_t vlen, unsigned flags,
-	       const char *what, struct elava_error *err)
+	       size_t klen, const void *v, size_t vlen, const char *what,
+	       struct elava_error *err)
 {
 	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-	int rc = mdb_put(txn, dbi, &key, &val, flags);
+	int rc = put_ordered(txn, dbi, &key, &val, 0);
 
 	return rc ? store__mdb_error(c->sc->s, rc, err, what) : 0;
 }
 
-static int put_event(struct commit *c, MDB_txn *txn, const char *key,
-		     size_t keylen, const char *skey, size_t skeylen,
-		     enum store_change_kind kind, struct elava_error *err)
+static int put_event(struct commit *c, MDB_txn *txn, const char *skey,
+		     size_t skeylen, enum store_change_kind kind,
+		     struct elava_error *err)
 {
-	uint8_t rk[8 + STORE_SKEY_MAX], ck[12];
-	uint8_t kb = (uint8_t)kind;
+	uint8_t ck[8 + STORE_SKEY_MAX];
+	MDB_val key = {8 + skeylen, ck}, val;
+	size_t flen = kind == STORE_CHANGE_MODIFIED ? c->fields.len : 0;
 	int rc;
 
-	be64_put(rk, c->rev);
-	memcpy(rk + 8, skey, skeylen);
-	if ((rc = put(c, txn, c->sc->s->revkeys, rk, 8 + skeylen, &kb, 1, 0,
-		      "write to", err)))
-		return rc;
-	buf_reset(&c->event);
-	if ((rc = store__event_json(&c->event, c->rev, c->t, key, keylen, kind,
-				    kind == STORE_CHANGE_MODIFIED
-					    ? c->fields.data
-					    : "[]",
-				    kind == STORE_CHANGE_MODIFIED
-					    ? c->fields.len
-					    : 2)))
-		return elava_error_set(err, rc, "change event too large");
 	be64_put(ck, c->rev);
-	be32_put(ck + 8, c->seq++);
-	return put(c, txn, c->sc->s->changes, ck, sizeof(ck), c->event.data,
-		   c->event.len, MDB_APPEND, "write to", err);
+	memcpy(ck + 8, skey, skeylen);
+	val.mv_size = CHANGE_HDR_LEN + flen;
+	val.mv_data = NULL;
+	rc = put_ordered(txn, c->sc->s->changes, &key, &val, MDB_RESERVE);
+	if (rc)
+		return store__mdb_error(c->sc->s, rc, err, "write to");
+	uint8_t *p = val.mv_data;
+	p[0] = (uint8_t)kind;
+	be64_put(p + 1, (uint64_t)c->t);
+	if (flen)
+		memcpy(p + CHANGE_HDR_LEN, c->fields.data, flen);
+	return 0;
 }
 
 static int put_version(struct commit *c, MDB_txn *txn, const char *skey,
@@ -604,7 +525,7 @@ static int put_version(struct commit *c, MDB_txn *txn, const char *skey,
 	int rc;
 
 	/* Reserve, then write in place: saves a copy of the payload. */
-	rc = mdb_put(txn, c->sc->s->versions, &key, &val, MDB_RESERVE);
+	rc = put_ordered(txn, c->sc->s->versions, &key, &val, MDB_RESERVE);
 	if (rc)
 		return store__mdb_error(c->sc->s, rc, err, "write to");
 	uint8_t *p = val.mv_data;
@@ -619,8 +540,8 @@ static int put_version(struct commit *c, MDB_txn *txn, const char *skey,
  * Record one observed resource at this revision unless the store already
  * has exactly this version as its latest.
  */
-static int write_observed(struct commit *c, MDB_txn *txn, const char *key,
-			  size_t keylen, const char *skey, size_t skeylen,
+static int write_observed(struct commit *c, MDB_txn *txn, const char *skey,
+			  size_t skeylen,
 			  const char *json, size_t jsonlen, const uint8_t *fp,
 			  struct elava_error *err)
 {
@@ -663,14 +584,14 @@ static int write_observed(struct commit *c, MDB_txn *txn, const char *key,
 	be64_put(lv, c->rev);
 	lv[8] = 0;
 	memcpy(lv + 9, fp, RESOURCE_FP_LEN);
-	if ((rc = put(c, txn, s->latest, skey, skeylen, lv, sizeof(lv), 0,
+	if ((rc = put(c, txn, s->latest, skey, skeylen, lv, sizeof(lv),
 		      "write to", err)))
 		return rc;
 	if (kind == STORE_CHANGE_CREATED)
 		c->created++;
 	else
 		c->modified++;
-	return put_event(c, txn, key, keylen, skey, skeylen, kind, err);
+	return put_event(c, txn, skey, skeylen, kind, err);
 }
 
 /*
@@ -694,7 +615,7 @@ static int reconcile_concurrent(struct commit *c, MDB_txn *txn,
 	resource_encoded_init(&enc);
 	resource_init(&r);
 	be64_put(start, sc->base_rev + 1);
-	if ((rc = mdb_cursor_open(txn, s->revkeys, &cur))) {
+	if ((rc = mdb_cursor_open(txn, s->changes, &cur))) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
 	}
@@ -734,8 +655,7 @@ static int reconcile_concurrent(struct commit *c, MDB_txn *txn,
 					     err)) ||
 		    (rc = resource_encode(&r, s->ignore, &enc, err)))
 			goto out;
-		if ((rc = write_observed(c, txn, enc.key.data, enc.key.len,
-					 skey, skeylen, c->vbuf.data,
+		if ((rc = write_observed(c, txn, skey, skeylen, c->vbuf.data,
 					 c->vbuf.len, enc.fingerprint, err)))
 			goto out;
 	}
@@ -754,19 +674,17 @@ out:
 static int write_spool(struct commit *c, MDB_txn *txn, struct elava_error *err)
 {
 	struct store_scan *sc = c->sc;
-	uint64_t off = 0;
+	struct store__spool_rec rec;
 	int rc;
 
-	while (off < sc->spool.size) {
-		const uint8_t *p = c->spool + off;
-		uint32_t keylen = be32_get(p), jsonlen = be32_get(p + 4);
-		const uint8_t *fp = p + 8;
-		const char *key = (const char *)p + SPOOL_HDR;
-		const char *json = key + keylen;
+	store__spool_rewind(&sc->spool);
+	while (store__spool_next(&sc->spool, &rec)) {
+		const char *key = rec.key, *json = rec.json;
+		size_t keylen = rec.keylen, jsonlen = rec.jsonlen;
+		const uint8_t *fp = rec.fp;
 		char skey[STORE_SKEY_MAX];
 		uint32_t h[3];
 
-		off += SPOOL_HDR + (uint64_t)keylen + jsonlen;
 		size_t skeylen = store__skey(key, keylen, skey);
 		struct idx_entry *e = idx_lookup(&sc->idx, skey, skeylen, h);
 		/* A key added twice: only its last version counts. */
@@ -774,8 +692,8 @@ static int write_spool(struct commit *c, MDB_txn *txn, struct elava_error *err)
 		    (e->meta & F_WRITTEN))
 			continue;
 		e->meta |= F_WRITTEN;
-		if ((rc = write_observed(c, txn, key, keylen, skey, skeylen,
-					 json, jsonlen, fp, err)))
+		if ((rc = write_observed(c, txn, skey, skeylen, json, jsonlen,
+					 fp, err)))
 			return rc;
 	}
 	return 0;
@@ -825,7 +743,6 @@ static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 			continue;
 		t->unseen--;
 		memcpy(lv, v.mv_data, LATEST_VAL_LEN);
-		uint64_t orev = be64_get(lv);
 		be64_put(lv, c->rev);
 		lv[8] |= LATEST_TOMBSTONE;
 		MDB_val nv = {LATEST_VAL_LEN, lv};
@@ -833,26 +750,11 @@ static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 			rc = store__mdb_error(s, rc, err, "write to");
 			goto out;
 		}
-		/* The real key of a long key lives in the old version. */
-		buf_reset(&c->key);
-		if (store__skey_is_long(skey, skeylen)) {
-			MDB_val ov;
-			uint64_t frev;
-			if (!store__version_at(s, txn, c->vcur, skey, skeylen,
-					       orev, &frev, &ov))
-				store__real_key(skey, skeylen,
-						(const char *)ov.mv_data +
-							VERSION_HDR_LEN,
-						ov.mv_size - VERSION_HDR_LEN,
-						&c->key);
-		} else {
-			buf_append(&c->key, skey, skeylen);
-		}
 		if ((rc = put_version(c, txn, skey, skeylen,
 				      STORE_CHANGE_DISAPPEARED, NULL, 0,
 				      err)) ||
-		    (rc = put_event(c, txn, c->key.data, c->key.len, skey,
-				    skeylen, STORE_CHANGE_DISAPPEARED, err)))
+		    (rc = put_event(c, txn, skey, skeylen,
+				    STORE_CHANGE_DISAPPEARED, err)))
 			goto out;
 		c->disappeared++;
 	}
@@ -980,9 +882,16 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 	if (current != sc->base_rev &&
 	    (rc = reconcile_concurrent(c, txn, current, err)))
 		goto out;
-	if ((rc = write_spool(c, txn, err)) ||
-	    (rc = write_tombstones(c, txn, err)))
+	int64_t t0 = time_mono_ns();
+	if ((rc = write_spool(c, txn, err)))
 		goto out;
+	int64_t t1 = time_mono_ns();
+	if ((rc = write_tombstones(c, txn, err)))
+		goto out;
+	log_debug("store", "commit of revision %llu: versions %.1f ms, "
+			   "tombstones %.1f ms",
+		  (unsigned long long)c->rev, (double)(t1 - t0) / 1e6,
+		  (double)(time_mono_ns() - t1) / 1e6);
 
 	buf_init(&meta, 0);
 	scan_seq++;
@@ -992,15 +901,14 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		goto out;
 	}
 	be64_put(k8, c->rev);
-	rc = put(c, txn, s->scans, k8, 8, meta.data, meta.len, MDB_APPEND,
-		 "write to", err);
+	rc = put(c, txn, s->scans, k8, 8, meta.data, meta.len, "write to",
+		 err);
 	buf_release(&meta);
 	if (rc)
 		goto out;
 	be64_put(tk, (uint64_t)c->t);
 	be64_put(tk + 8, c->rev);
-	if ((rc = put(c, txn, s->times, tk, 16, "", 0, MDB_APPEND, "write to",
-		      err)))
+	if ((rc = put(c, txn, s->times, tk, 16, "", 0, "write to", err)))
 		goto out;
 	live = live + c->created - c->disappeared;
 	if ((rc = store__meta_put_u64(txn, s, META_REVISION, c->rev)) ||
@@ -1028,7 +936,6 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 {
 	struct store_scan_result local;
 	struct commit c;
-	void *map = NULL;
 	int rc;
 
 	if (!res)
@@ -1037,30 +944,24 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 	if (sc->committed)
 		return elava_error_set(err, ELAVA_E_STATE,
 				       "scan already committed");
-	if ((rc = spool_flush(&sc->spool, err)))
-		return rc;
-	if (sc->spool.size) {
-		map = mmap(NULL, sc->spool.size, PROT_READ, MAP_PRIVATE,
-			   sc->spool.fd, 0);
-		if (map == MAP_FAILED)
-			return elava_error_set(err, elava_errno_code(errno),
-					       "cannot map scan spool: %s",
-					       strerror(errno));
+	if (!sc->spool_done) {
+		if ((rc = store__spool_finish(&sc->spool, err)))
+			return rc;
+		sc->spool_done = true;
 	}
+	/* Versions, index, events and B-tree overhead: about 2x the spool. */
+	if ((rc = store__map_reserve(sc->s, sc->spool.size * 2 +
+						    sc->resource_count * 64 +
+						    ((uint64_t)16 << 20),
+				     err)))
+		return rc;
 	memset(&c, 0, sizeof(c));
 	c.sc = sc;
-	c.spool = map;
 	c.res = res;
-	buf_init(&c.event, 0);
 	buf_init(&c.fields, 0);
-	buf_init(&c.key, 0);
 	buf_init(&c.vbuf, 0);
 	rc = store__write(sc->s, commit_fn, &c, err);
-	if (map)
-		munmap(map, sc->spool.size);
-	buf_release(&c.event);
 	buf_release(&c.fields);
-	buf_release(&c.key);
 	buf_release(&c.vbuf);
 	if (rc)
 		return rc;

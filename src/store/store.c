@@ -211,6 +211,30 @@ static int grow_map(struct store *s, struct elava_error *err)
 	return map_resize(s, want, err);
 }
 
+int store__map_reserve(struct store *s, uint64_t extra, struct elava_error *err)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	uint64_t used, want;
+
+	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms))
+		return 0;
+	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	want = used + extra;
+	if (s->max_map_size && want > s->max_map_size)
+		want = s->max_map_size; /* the commit will say it is full */
+	if (want <= s->map_size)
+		return 0;
+	/* Grow in generous steps: each resize is a remap. */
+	if (want < s->map_size * 2)
+		want = s->map_size * 2;
+	if (s->max_map_size && want > s->max_map_size)
+		want = s->max_map_size;
+	log_info("store", "growing map of '%s' from %zu to %llu bytes", s->path,
+		 s->map_size, (unsigned long long)want);
+	return map_resize(s, (size_t)want, err);
+}
+
 static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn,
 		     struct elava_error *err)
 {
@@ -264,7 +288,11 @@ int store__write(struct store *s, store_write_fn fn, void *ud,
 		if (rc) {
 			mdb_txn_abort(txn);
 		} else {
+			int64_t t0 = time_mono_ns();
 			rc = mdb_txn_commit(txn);
+			log_debug("store", "transaction commit (write + sync) "
+					   "%.1f ms",
+				  (double)(time_mono_ns() - t0) / 1e6);
 			if (rc)
 				rc = store__mdb_error(s, rc, err,
 						      "commit to");
@@ -312,7 +340,6 @@ static int open_dbis(struct store *s, struct elava_error *err)
 	} dbs[] = {
 		{"latest", offsetof(struct store, latest)},
 		{"versions", offsetof(struct store, versions)},
-		{"revkeys", offsetof(struct store, revkeys)},
 		{"changes", offsetof(struct store, changes)},
 		{"scans", offsetof(struct store, scans)},
 		{"times", offsetof(struct store, times)},

@@ -244,7 +244,8 @@ struct store_stat {
 	uint64_t changes;	     /* stored change events */
 	uint64_t scans;
 	uint64_t file_bytes; /* data.mdb size on disk */
-	uint64_t used_bytes; /* pages in use (last page × page size) */
+	uint64_t used_bytes; /* high-water mark (last page × page size) */
+	uint64_t free_bytes; /* pages below the mark free for reuse */
 	uint64_t map_bytes;  /* current map size */
 };
 
@@ -275,5 +276,16 @@ int store_compact(struct store *s, uint64_t keep_from,
 int store_compact_revision_for_age(struct store *s, int64_t now_ns,
 				   int64_t age_ns, uint64_t *rev,
 				   struct elava_error *err);
+
+/* ------------------------------------------------------------- benchmark */
+
+/*
+ * The physical limit the benchmark compares against: plain LMDB puts of
+ * key → JSON for `n` encoded resources into a fresh environment in `dir`,
+ * one transaction, committed and synced. Writes the rate to *puts_per_s.
+ */
+int store_calibrate_raw_puts(const char *dir,
+			     const struct resource_encoded *items, size_t n,
+			     double *puts_per_s, struct elava_error *err);
 
 #endif /* ELAVA_STORE_H */

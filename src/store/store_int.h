@@ -27,6 +27,11 @@
 
 /* `versions` value: [u8 kind][u64 time_ns][resource JSON]. */
 #define VERSION_HDR_LEN 9
+/*
+ * `changes` value: [u8 kind][u64 time_ns][field diff JSON, modified only].
+ * The event's key, revision and type come from the database key.
+ */
+#define CHANGE_HDR_LEN 9
 
 struct store {
 	MDB_env *env;
@@ -44,8 +49,7 @@ struct store {
 	MDB_dbi meta;	  /* name → value */
 	MDB_dbi latest;	  /* skey → LATEST_VAL */
 	MDB_dbi versions; /* skey \0 u64be(rev) → VERSION */
-	MDB_dbi revkeys;  /* u64be(rev) skey → u8 kind */
-	MDB_dbi changes;  /* u64be(rev) u32be(seq) → event JSON */
+	MDB_dbi changes;  /* u64be(rev) skey → CHANGE */
 	MDB_dbi scans;	  /* u64be(rev) → scan metadata JSON */
 	MDB_dbi times;	  /* u64be(time_ns) u64be(rev) → "" */
 };
@@ -92,6 +96,12 @@ typedef int (*store_write_fn)(struct store *s, MDB_txn *txn, void *ud,
 int store__write(struct store *s, store_write_fn fn, void *ud,
 		 struct elava_error *err);
 
+/*
+ * Grow the map ahead of a write that needs about `extra` more bytes, so a
+ * big commit is not run twice (once into "map full", once after growing).
+ */
+int store__map_reserve(struct store *s, uint64_t extra, struct elava_error *err);
+
 /* Internal marker: fn hit MDB_MAP_FULL (store__write grows and retries). */
 #define STORE__MAP_FULL (-1000)
 
@@ -124,5 +134,46 @@ void store__key_type(const char *key, size_t keylen, const char **type,
 /* Check rev against compaction and the current revision. */
 int store__check_rev(struct store *s, MDB_txn *txn, uint64_t *rev,
 		     struct elava_error *err);
+
+/* ------------------------------------------------------------ the spool */
+
+struct store__spool_run {
+	uint64_t start, end, pos;
+};
+
+struct store__spool {
+	int fd;
+	char *buf; /* the run being gathered */
+	size_t len, cap;
+	uint32_t *offs; /* record offsets in buf */
+	size_t noffs, offcap;
+	uint64_t size; /* bytes in the file */
+	struct store__spool_run *runs;
+	size_t nruns, runcap;
+	uint8_t *map; /* the file, mapped by finish */
+	size_t *heap;	    /* runs ordered by their next key */
+	size_t nheap;
+};
+
+struct store__spool_rec {
+	const char *key;
+	size_t keylen;
+	const char *json;
+	size_t jsonlen;
+	const uint8_t *fp;
+};
+
+int store__spool_open(struct store__spool *sp, const char *dir,
+		      struct elava_error *err);
+int store__spool_add(struct store__spool *sp, const char *key, size_t keylen,
+		     const char *json, size_t jsonlen, const uint8_t *fp,
+		     struct elava_error *err);
+/* Write the last run and map the file; iteration starts at the first key. */
+int store__spool_finish(struct store__spool *sp, struct elava_error *err);
+/* Next record in key order (equal keys: in the order added); false at end. */
+bool store__spool_next(struct store__spool *sp, struct store__spool_rec *rec);
+/* Start the iteration again (a commit retried after growing the map). */
+void store__spool_rewind(struct store__spool *sp);
+void store__spool_close(struct store__spool *sp);
 
 #endif /* ELAVA_STORE_INT_H */

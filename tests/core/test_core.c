@@ -222,8 +222,8 @@ static void test_hash128(void **state)
 	/* every tail length takes its own path */
 	for (size_t n = 0; n < 40; n++) {
 		uint64_t x[2], y[2];
-		hash128("0123456789abcdef0123456789abcdefXYZW", n, 7, x);
-		hash128("0123456789abcdef0123456789abcdefXYZW", n, 8, y);
+		hash128("0123456789abcdef0123456789abcdefXYZWxyzw", n, 7, x);
+		hash128("0123456789abcdef0123456789abcdefXYZWxyzw", n, 8, y);
 		assert_memory_not_equal(x, y, sizeof(x));
 	}
 }

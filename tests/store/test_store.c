@@ -213,12 +213,12 @@ static void test_scan_lifecycle(void **state)
 	assert_int_equal(store_changes(s, 1, 0, collect_change, &b, &err), 0);
 	assert_string_equal(
 		b.data,
-		"2 modified " KEY_I("i-1") " [{\"new\":\"staging\",\"old\":"
-					   "\"prod\",\"path\":\"tags.Env\"}]\n"
-		"2 created " KEY_I("i-3") " []\n"
 		"2 modified " SCOPE_V ":vol-1 [{\"new\":31,\"old\":30,\"path\":"
 		"\"attributes.size\"}]\n"
-		"2 disappeared " KEY_I("i-2") " []\n");
+		"2 modified " KEY_I("i-1") " [{\"new\":\"staging\",\"old\":"
+					   "\"prod\",\"path\":\"tags.Env\"}]\n"
+		"2 disappeared " KEY_I("i-2") " []\n"
+		"2 created " KEY_I("i-3") " []\n");
 	buf_reset(&b);
 	assert_int_equal(store_history(s, KEY_I("i-2"), collect_change, &b,
 				       &err),

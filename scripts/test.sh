@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Build Elava and run every test: the unit and integration suites (warnings
+# as errors), the same suites under ASan + UBSan, the fuzz targets under
+# libFuzzer for a bounded number of runs, and a smoke run of both
+# benchmarks. Installs what it needs first. Exit status 0 only if all pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh || exit 1
+
+passed=0
+failed=0
+fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
+pass() { passed=$((passed + 1)); }
+
+# meson test prints "Ok: N" and "Fail: N"; add them to the totals.
+run_suite() {
+  local dir=$1 log
+  log=$(mktemp)
+  meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+  local ok fl
+  ok=$(awk '/^Ok:/ {print $2}' "$log"); fl=$(awk '/^Fail:/ {print $2}' "$log")
+  to=$(awk '/^Timeout:/ {print $2}' "$log")
+  passed=$((passed + ${ok:-0})); failed=$((failed + ${fl:-0} + ${to:-0}))
+  [ -z "$ok" ] && fail "meson test in $dir did not run"
+  rm -f "$log"
+}
+
+setup() { # dir, extra meson args...
+  local dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+}
+
+echo "== build (warnings are errors) and test"
+if setup build -Dwerror=true && ninja -C build; then
+  run_suite build
+else
+  fail "build"
+fi
+
+echo "== the same suites under AddressSanitizer + UndefinedBehaviorSanitizer"
+if setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+     -Db_lundef=false -Dbuildtype=debug && ninja -C build-asan; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_suite build-asan
+else
+  fail "sanitizer build"
+fi
+
+echo "== fuzz targets under libFuzzer (bounded runs)"
+if command -v clang >/dev/null; then
+  if CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+       -Db_lundef=false -Dbuildtype=debugoptimized \
+       -Dc_args=-fsanitize=fuzzer-no-link && ninja -C build-fuzz; then
+    for f in build-fuzz/tests/fuzz/fuzz_*; do
+      [ -x "$f" ] || continue
+      name=${f##*/fuzz_}
+      corpus=$(mktemp -d)
+      cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
+      if "$f" -runs="${FUZZ_RUNS:-30000}" -max_len=65536 -seed=1 \
+           "$corpus" >"$corpus.log" 2>&1; then
+        pass; echo "fuzz $name: ok"
+      else
+        tail -30 "$corpus.log"; fail "fuzz $name"
+      fi
+      rm -rf "$corpus" "$corpus.log"
+    done
+  else
+    fail "fuzz build"
+  fi
+else
+  fail "clang not found: fuzz targets not built"
+fi
+
+echo "== benchmarks run and print their fields (figures are not judged here)"
+out=$(build/elava-bench store --resources 2000 --churn-pct 1 --scans 3 --json 2>/dev/null)
+for k in ingest_per_s scan_commit_ms_p50 scan_commit_ms_max unchanged_scan_bytes \
+         at_revision_ms history_us_p50 compact_ms db_bytes raw_lmdb_put_per_s; do
+  case "$out" in *"\"$k\":"*) ;; *) fail "bench store lacks $k: $out"; continue ;; esac
+done
+[ -n "$out" ] && pass
+out=$(build/elava-bench wal --entries 20000 --json 2>/dev/null)
+for k in append_per_s append_fsync_us_p50 verify_mb_per_s; do
+  case "$out" in *"\"$k\":"*) ;; *) fail "bench wal lacks $k: $out" ;; esac
+done
+[ -n "$out" ] && pass
+
+echo
+echo "elava tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
