@@ -76,6 +76,7 @@ struct store_scan {
 	size_t nerrors;
 	bool committed;
 	bool spool_done; /* the spool's last run is written and mapped */
+	bool broken;	 /* spooling failed: this scan can never commit */
 	struct resource_encoded enc;
 };
 
@@ -101,15 +102,15 @@ static size_t slot_of(const uint32_t h[3], size_t nslots)
 	return (size_t)(((u128)((uint64_t)h[2] << 32) * nslots) >> 64);
 }
 
-static struct idx_entry *idx_find(struct index *ix, const uint32_t h[3])
+/* The entry holding h, or the empty slot where h belongs (no F_USED). */
+static struct idx_entry *idx_slot(struct index *ix, const uint32_t h[3])
 {
 	size_t i = slot_of(h, ix->nslots);
 
 	for (;;) {
 		struct idx_entry *e = &ix->slots[i];
-		if (!(e->meta & F_USED))
-			return NULL;
-		if (e->h[0] == h[0] && e->h[1] == h[1] && e->h[2] == h[2])
+		if (!(e->meta & F_USED) ||
+		    (e->h[0] == h[0] && e->h[1] == h[1] && e->h[2] == h[2]))
 			return e;
 		if (++i == ix->nslots)
 			i = 0;
@@ -123,20 +124,8 @@ static void idx_alloc(struct index *ix, size_t nslots)
 	ix->count = 0;
 }
 
-static struct idx_entry *idx_insert_raw(struct index *ix, const uint32_t h[3])
-{
-	size_t i = slot_of(h, ix->nslots);
-
-	while (ix->slots[i].meta & F_USED)
-		if (++i == ix->nslots)
-			i = 0;
-	memcpy(ix->slots[i].h, h, sizeof(ix->slots[i].h));
-	ix->count++;
-	return &ix->slots[i];
-}
-
-/* Grow by half when more than 80% full. */
-static void idx_maybe_grow(struct index *ix)
+/* Grow by half when more than 80% full (call before taking a slot). */
+static void idx_reserve_one(struct index *ix)
 {
 	struct index bigger;
 
@@ -145,27 +134,32 @@ static void idx_maybe_grow(struct index *ix)
 	idx_alloc(&bigger, ix->nslots + ix->nslots / 2 + 1024);
 	for (size_t i = 0; i < ix->nslots; i++) {
 		struct idx_entry *e = &ix->slots[i];
-		if (!(e->meta & F_USED))
-			continue;
-		struct idx_entry *n = idx_insert_raw(&bigger, e->h);
-		n->meta = e->meta;
-		memcpy(n->fp, e->fp, sizeof(n->fp));
+		if (e->meta & F_USED)
+			*idx_slot(&bigger, e->h) = *e;
 	}
+	bigger.count = ix->count;
 	xfree(ix->slots);
 	*ix = bigger;
 }
 
+/* The entry of a storage key, or NULL; h receives the key's hash. */
 static struct idx_entry *idx_lookup(struct index *ix, const char *skey,
 				    size_t len, uint32_t h[3])
 {
+	struct idx_entry *e;
+
 	key_hash(skey, len, h);
-	return idx_find(ix, h);
+	e = idx_slot(ix, h);
+	return (e->meta & F_USED) ? e : NULL;
 }
 
-static struct idx_entry *idx_add(struct index *ix, const uint32_t h[3])
+/* Claim an empty slot returned by idx_slot for h. */
+static struct idx_entry *idx_take(struct index *ix, struct idx_entry *slot,
+				  const uint32_t h[3])
 {
-	idx_maybe_grow(ix);
-	return idx_insert_raw(ix, h);
+	memcpy(slot->h, h, sizeof(slot->h));
+	ix->count++;
+	return slot;
 }
 
 /* ------------------------------------------------------------ the scopes */
@@ -267,9 +261,10 @@ static int load_index(struct store_scan *sc, struct elava_error *err)
 			continue;
 		size_t slen = resource_key_scope_len(k.mv_data, k.mv_size);
 		uint32_t scope = scope_intern(&sc->scopes, k.mv_data, slen);
-		struct idx_entry *e = idx_lookup(&sc->idx, k.mv_data,
-						 k.mv_size, h);
-		if (e) {
+		idx_reserve_one(&sc->idx);
+		key_hash(k.mv_data, k.mv_size, h);
+		struct idx_entry *e = idx_slot(&sc->idx, h);
+		if (e->meta & F_USED) {
 			/* 96-bit collision between two stored keys. */
 			rc = elava_error_set(err, ELAVA_E_CONFLICT,
 					     "store '%s': index hash collision "
@@ -278,7 +273,7 @@ static int load_index(struct store_scan *sc, struct elava_error *err)
 					     (const char *)k.mv_data);
 			goto out;
 		}
-		e = idx_add(&sc->idx, h);
+		idx_take(&sc->idx, e, h);
 		memcpy(e->fp, val + 9, sizeof(e->fp));
 		e->meta = F_USED | F_PREV | (scope << SCOPE_SHIFT);
 	}
@@ -335,10 +330,13 @@ int store_scan_add_encoded(struct store_scan *sc,
 	uint32_t h[3];
 	size_t slen, scope_len;
 	struct idx_entry *e;
+	int rc;
 
-	if (sc->committed || sc->spool_done)
+	if (sc->committed || sc->spool_done || sc->broken)
 		return elava_error_set(err, ELAVA_E_STATE,
-				       "scan already committed");
+				       sc->broken ? "scan failed earlier; "
+						    "start a new one"
+						  : "scan already committed");
 	scope_len = resource_key_scope_len(enc->key.data, enc->key.len);
 	if (!scope_len)
 		return elava_error_set(err, ELAVA_E_INVAL,
@@ -351,8 +349,10 @@ int store_scan_add_encoded(struct store_scan *sc,
 				       "resource '%s' is larger than %zu bytes",
 				       enc->key.data, RESOURCE_MAX_JSON);
 	slen = store__skey(enc->key.data, enc->key.len, skey);
-	e = idx_lookup(&sc->idx, skey, slen, h);
-	if (e) {
+	idx_reserve_one(&sc->idx);
+	key_hash(skey, slen, h);
+	e = idx_slot(&sc->idx, h);
+	if (e->meta & F_USED) {
 		bool same = !memcmp(e->fp, enc->fingerprint, sizeof(e->fp));
 		if (!(e->meta & F_SEEN)) {
 			e->meta |= F_SEEN;
@@ -368,14 +368,18 @@ int store_scan_add_encoded(struct store_scan *sc,
 		if (!scope)
 			return elava_error_set(err, ELAVA_E_TOOBIG,
 					       "too many scopes in one scan");
-		e = idx_add(&sc->idx, h);
+		idx_take(&sc->idx, e, h);
 		memcpy(e->fp, enc->fingerprint, sizeof(e->fp));
 		e->meta = F_USED | F_SEEN | F_SPOOLED | (scope << SCOPE_SHIFT);
 		sc->resource_count++;
 	}
-	return store__spool_add(&sc->spool, enc->key.data, enc->key.len,
-				enc->json.data, enc->json.len,
-				enc->fingerprint, err);
+	rc = store__spool_add(&sc->spool, enc->key.data, enc->key.len,
+			      enc->json.data, enc->json.len, enc->fingerprint,
+			      err);
+	/* The index already counts this version: the scan cannot commit. */
+	if (rc)
+		sc->broken = true;
+	return rc;
 }
 
 static struct scope *scope_for(struct store_scan *sc, const char *scope)
@@ -941,9 +945,11 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 	if (!res)
 		res = &local;
 	memset(res, 0, sizeof(*res));
-	if (sc->committed)
+	if (sc->committed || sc->broken)
 		return elava_error_set(err, ELAVA_E_STATE,
-				       "scan already committed");
+				       sc->broken ? "scan failed earlier; "
+						    "start a new one"
+						  : "scan already committed");
 	if (!sc->spool_done) {
 		if ((rc = store__spool_finish(&sc->spool, err)))
 			return rc;

@@ -42,12 +42,18 @@ int store__spool_open(struct store__spool *sp, const char *dir,
 	return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n, struct elava_error *err)
+/*
+ * Write at an explicit offset, so a run that failed half-way (disk full)
+ * is simply written again at the same place when the commit is retried.
+ */
+static int write_at(int fd, const void *p, size_t n, uint64_t at,
+		    struct elava_error *err)
 {
 	size_t off = 0;
 
 	while (off < n) {
-		ssize_t w = write(fd, (const char *)p + off, n - off);
+		ssize_t w = pwrite(fd, (const char *)p + off, n - off,
+				   (off_t)(at + off));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -83,6 +89,7 @@ static size_t rec_size(const uint8_t *r)
 static int flush_run(struct store__spool *sp, struct elava_error *err)
 {
 	struct buf out;
+	uint64_t at = sp->size;
 	int rc = 0;
 
 	if (!sp->noffs)
@@ -93,12 +100,13 @@ static int flush_run(struct store__spool *sp, struct elava_error *err)
 		const uint8_t *r = (const uint8_t *)sp->buf + sp->offs[i];
 		rc = buf_append(&out, r, rec_size(r));
 		if (!rc && out.len >= OUT_BUF) {
-			rc = write_all(sp->fd, out.data, out.len, err);
+			rc = write_at(sp->fd, out.data, out.len, at, err);
+			at += out.len;
 			buf_reset(&out);
 		}
 	}
 	if (!rc && out.len)
-		rc = write_all(sp->fd, out.data, out.len, err);
+		rc = write_at(sp->fd, out.data, out.len, at, err);
 	buf_release(&out);
 	if (rc)
 		return rc == ELAVA_E_TOOBIG

@@ -947,6 +947,66 @@ static void test_disk_full(void **state)
 	xfree(dir);
 }
 
+static int get_json(const struct store_item *it, void *ud)
+{
+	struct buf *b = ud;
+	buf_reset(b);
+	buf_append(b, it->json, it->json_len);
+	return 0;
+}
+
+/* One resource at a revision; compaction target by age; diff errors. */
+static void test_get_and_age(void **state)
+{
+	char *dir = new_dir();
+	struct store *s = open_store(dir, 0, 0, NULL);
+	struct elava_error err = {0};
+	struct buf b;
+	uint64_t rev;
+	(void)state;
+
+	for (int round = 1; round <= 3; round++) {
+		struct store_scan *sc = begin(s);
+		add(sc, "us-east-1", "ec2_instance", "i-1", "prod", round);
+		if (round < 3)
+			add(sc, "us-east-1", "ec2_instance", "i-2", "prod", 1);
+		store_scan_scope_complete(sc, SCOPE_I);
+		commit(&sc);
+	}
+	buf_init(&b, 0);
+	assert_int_equal(store_get(s, KEY_I("i-1"), 2, get_json, &b, &err), 0);
+	assert_non_null(strstr(b.data, "\"size\":2"));
+	assert_int_equal(store_get(s, KEY_I("i-1"), 0, get_json, &b, &err), 0);
+	assert_non_null(strstr(b.data, "\"size\":3"));
+	assert_int_equal(store_get(s, KEY_I("i-2"), 0, get_json, &b, &err),
+			 ELAVA_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "does not exist at revision 3"));
+	assert_int_equal(store_get(s, KEY_I("i-2"), 2, get_json, &b, &err), 0);
+	buf_release(&b);
+
+	/* Nothing is older than a day: nothing to compact. */
+	assert_int_equal(store_compact_revision_for_age(
+				 s, time_now_ns(), 86400LL * 1000000000, &rev,
+				 &err),
+			 0);
+	assert_int_equal(rev, 0);
+	/* Everything is older than "now + 1h minus 1h": the newest. */
+	assert_int_equal(store_compact_revision_for_age(
+				 s, time_now_ns() + 3600LL * 1000000000,
+				 3600LL * 1000000000, &rev, &err),
+			 0);
+	assert_int_equal(rev, 3);
+
+	assert_int_equal(store_diff(s, 2, 2, collect_change, NULL, &err),
+			 ELAVA_E_INVAL);
+	assert_int_equal(store_diff(s, 3, 1, collect_change, NULL, &err),
+			 ELAVA_E_INVAL);
+	assert_int_equal(store_diff(s, 1, 7, collect_change, NULL, &err),
+			 ELAVA_E_NOTFOUND);
+	store_close(&s);
+	xfree(dir);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -979,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_and_newer_format),
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_get_and_age),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
