@@ -62,6 +62,12 @@ int ejson_parse(const char *buf, size_t len, struct ejson **out,
 	json_t *v;
 
 	*out = NULL;
+	/* jansson would skip a raw NUL between tokens; JSON has none. */
+	const char *nul = memchr(buf, '\0', len);
+	if (nul)
+		return elava_error_set(err, ELAVA_E_PARSE,
+				       "invalid JSON: NUL byte at offset %zu",
+				       (size_t)(nul - buf));
 	v = json_loadb(buf, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
 		       &jerr);
 	if (!v)

@@ -128,6 +128,8 @@ static void test_json_rejects(void **state)
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	assert_int_equal(ejson_parse(deep, 200, &v, &err), ELAVA_E_TOOBIG);
+	assert_int_equal(ejson_parse("{\"a\":3\0,\"b\":1}", 14, &v, &err),
+			 ELAVA_E_PARSE);
 	assert_null(ejson_string("a\0b", 3));
 	assert_null(ejson_string("\xff", 1));
 }

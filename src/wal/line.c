@@ -1,0 +1,692 @@
+/*
+ * The WAL line: writing it by hand (no JSON library on the append path) and
+ * the one strict parser every reader uses. The envelope must be byte for byte
+ * what the writer produces — fixed field order, no whitespace, minimal string
+ * escapes, no leading zeros — so a parsed line re-serializes to the same
+ * bytes; only `data` may be any valid JSON object. The layout is documented
+ * in docs/wal-format.md.
+ */
+#include "wal/wal_int.h"
+
+#include <string.h>
+
+const char wal__genesis[WAL_HASH_HEX_SIZE] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+static const char *const type_names[WAL_TYPE_COUNT] = {
+	[WAL_OBSERVED] = "observed",   [WAL_DECIDED] = "decided",
+	[WAL_EXECUTING] = "executing", [WAL_EXECUTED] = "executed",
+	[WAL_FAILED] = "failed",       [WAL_SKIPPED] = "skipped",
+};
+
+const char *wal_type_name(enum wal_type t)
+{
+	if ((unsigned)t >= WAL_TYPE_COUNT)
+		return NULL;
+	return type_names[t];
+}
+
+static int type_lookup(const char *s, size_t n, enum wal_type *out)
+{
+	for (size_t i = 0; i < WAL_TYPE_COUNT; i++) {
+		if (strlen(type_names[i]) == n && !memcmp(type_names[i], s, n)) {
+			*out = (enum wal_type)i;
+			return 0;
+		}
+	}
+	return ELAVA_E_INVAL;
+}
+
+int wal_type_parse(const char *s, enum wal_type *out)
+{
+	if (!s)
+		return ELAVA_E_INVAL;
+	return type_lookup(s, strlen(s), out);
+}
+
+/* ------------------------------------------------------------------ time */
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * RFC 3339 UTC with milliseconds, as time_format_rfc3339 writes it, but
+ * without gmtime_r/snprintf: this runs once per append under the lock.
+ * Times before the epoch are written as the epoch (clocks are not that
+ * wrong; the field is informational and must stay parseable).
+ */
+void wal__ts_format(int64_t ns, char out[WAL__TS_LEN + 1])
+{
+	int64_t sec, days, rem;
+	int y, m, d;
+
+	if (ns < 0)
+		ns = 0;
+	sec = ns / 1000000000;
+	days = sec / 86400;
+	rem = sec % 86400;
+	civil_from_days(days, &y, &m, &d);
+	put_digits(out, (unsigned)y, 4);
+	out[4] = '-';
+	put_digits(out + 5, (unsigned)m, 2);
+	out[7] = '-';
+	put_digits(out + 8, (unsigned)d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)(rem / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)(rem / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)(rem % 60), 2);
+	out[19] = '.';
+	put_digits(out + 20, (unsigned)(ns % 1000000000 / 1000000), 3);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+static bool digits_at(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Exactly the form wal__ts_format writes, for dates it can write. */
+int wal__ts_parse(const char *s, int64_t *ns_out)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, se, ms;
+	int64_t secs;
+
+	if (!digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits_at(s + 8, 2, &d) || s[10] != 'T' ||
+	    !digits_at(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits_at(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits_at(s + 17, 2, &se) || s[19] != '.' ||
+	    !digits_at(s + 20, 3, &ms) || s[23] != 'Z')
+		return ELAVA_E_PARSE;
+	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59)
+		return ELAVA_E_PARSE;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
+		return ELAVA_E_PARSE;
+	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	/* int64 nanoseconds end in April 2262. */
+	if (secs > (INT64_MAX - 999999999) / 1000000000)
+		return ELAVA_E_PARSE;
+	*ns_out = secs * 1000000000 + (int64_t)ms * 1000000;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static int put_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+#define PUT_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
+int wal__line_format_prefix(struct buf *out, const struct wal__line_fields *f)
+{
+	char ts[WAL__TS_LEN + 1];
+	const char *tname = wal_type_name(f->type);
+	int rc;
+
+	if (!tname)
+		return ELAVA_E_INVAL;
+	wal__ts_format(f->ts_ns, ts);
+	/* Reserve once so the appends below do not reallocate. */
+	if ((rc = buf_grow(out, 160 + f->instance_json_len + f->data_len +
+					(f->resource ? strlen(f->resource) * 2
+						     : 0))))
+		return rc;
+	if ((rc = PUT_LIT(out, "{\"seq\":")) || (rc = put_u64(out, f->seq)) ||
+	    (rc = PUT_LIT(out, ",\"ts\":\"")) ||
+	    (rc = buf_append(out, ts, WAL__TS_LEN)) ||
+	    (rc = PUT_LIT(out, "\",\"type\":\"")) ||
+	    (rc = buf_puts(out, tname)) ||
+	    (rc = PUT_LIT(out, "\",\"instance\":")) ||
+	    (rc = buf_append(out, f->instance_json, f->instance_json_len)) ||
+	    (rc = PUT_LIT(out, ",\"revision\":")) ||
+	    (rc = put_u64(out, f->revision)) ||
+	    (rc = PUT_LIT(out, ",\"resource\":")))
+		return rc;
+	if (f->resource)
+		rc = buf_append_json_string(out, f->resource,
+					    strlen(f->resource));
+	else
+		rc = PUT_LIT(out, "null");
+	if (rc || (rc = PUT_LIT(out, ",\"data\":")) ||
+	    (rc = buf_append(out, f->data, f->data_len)) ||
+	    (rc = PUT_LIT(out, ",\"prev\":\"")) ||
+	    (rc = buf_append(out, f->prev, SHA256_HEX_LEN)) ||
+	    (rc = buf_putc(out, '"')))
+		return rc;
+	return 0;
+}
+
+void wal__hash_hex(struct sha256_ctx *sha, const void *p, size_t n,
+		   char out[WAL_HASH_HEX_SIZE])
+{
+	uint8_t d[SHA256_LEN];
+
+	if (sha) {
+		sha256_update(sha, p, n);
+		sha256_final(sha, d);
+	} else {
+		sha256(p, n, d);
+	}
+	hex_encode(d, sizeof(d), out);
+}
+
+int wal__line_finish(struct buf *out, size_t start, struct sha256_ctx *sha,
+		     char hash_out[WAL_HASH_HEX_SIZE])
+{
+	int rc;
+
+	wal__hash_hex(sha, out->data + start, out->len - start, hash_out);
+	if ((rc = PUT_LIT(out, ",\"hash\":\"")) ||
+	    (rc = buf_append(out, hash_out, SHA256_HEX_LEN)) ||
+	    (rc = PUT_LIT(out, "\"}")))
+		return rc;
+	return 0;
+}
+
+bool wal_line_hash(const char *line, size_t len, char out[WAL_HASH_HEX_SIZE])
+{
+	if (len < WAL__HASH_SUFFIX_LEN) {
+		memcpy(out, wal__genesis, WAL_HASH_HEX_SIZE);
+		return false;
+	}
+	wal__hash_hex(NULL, line, len - WAL__HASH_SUFFIX_LEN, out);
+	return !memcmp(out, line + len - WAL__HASH_SUFFIX_LEN + 9,
+		       SHA256_HEX_LEN);
+}
+
+/* ------------------------------------------------------- JSON validation */
+
+/*
+ * A validating scanner for `data`: RFC 8259 grammar, UTF-8 strings without
+ * NUL, container nesting capped at EJSON_MAX_DEPTH. It builds nothing, so
+ * verify and replay do not pay for a JSON tree per line. It accepts a few
+ * things ejson_parse refuses (duplicate keys, integers past 64 bits); the
+ * writer only stores what ejson_parse accepted.
+ */
+struct jscan {
+	const char *p, *end;
+	int depth;
+};
+
+static void js_ws(struct jscan *s)
+{
+	while (s->p < s->end &&
+	       (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool js_hex4(struct jscan *s, unsigned *cp)
+{
+	unsigned v = 0;
+
+	if (s->end - s->p < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(s->p[i]);
+		if (h < 0)
+			return false;
+		v = v << 4 | (unsigned)h;
+	}
+	s->p += 4;
+	*cp = v;
+	return true;
+}
+
+/* utf8_valid only for runs with a non-ASCII byte: most keys are ASCII. */
+static bool run_valid(const char *run, const char *end, unsigned high)
+{
+	return !(high & 0x80) || utf8_valid(run, (size_t)(end - run));
+}
+
+static bool js_string(struct jscan *s)
+{
+	const char *run = ++s->p;
+	unsigned high = 0;
+
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+		unsigned cp, lo;
+
+		if (c == '"') {
+			if (!run_valid(run, s->p, high))
+				return false;
+			s->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c != '\\') {
+			high |= c;
+			s->p++;
+			continue;
+		}
+		if (!run_valid(run, s->p, high))
+			return false;
+		high = 0;
+		if (++s->p >= s->end)
+			return false;
+		switch (*s->p) {
+		case '"': case '\\': case '/': case 'b':
+		case 'f': case 'n': case 'r': case 't':
+			s->p++;
+			break;
+		case 'u':
+			s->p++;
+			if (!js_hex4(s, &cp) || cp == 0)
+				return false;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return false;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (s->end - s->p < 6 || s->p[0] != '\\' ||
+				    s->p[1] != 'u')
+					return false;
+				s->p += 2;
+				if (!js_hex4(s, &lo) || lo < 0xDC00 ||
+				    lo > 0xDFFF)
+					return false;
+			}
+			break;
+		default:
+			return false;
+		}
+		run = s->p;
+	}
+	return false;
+}
+
+static bool js_digits(struct jscan *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool js_number(struct jscan *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p >= s->end)
+		return false;
+	if (*s->p == '0')
+		s->p++;
+	else if (!js_digits(s))
+		return false;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!js_digits(s))
+			return false;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!js_digits(s))
+			return false;
+	}
+	return true;
+}
+
+static bool js_literal(struct jscan *s, const char *lit, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n))
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool js_value(struct jscan *s);
+
+static bool js_container(struct jscan *s, char close)
+{
+	bool object = close == '}';
+
+	if (++s->depth > EJSON_MAX_DEPTH)
+		return false;
+	s->p++;
+	js_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return true;
+	}
+	for (;;) {
+		if (object) {
+			if (s->p >= s->end || *s->p != '"' || !js_string(s))
+				return false;
+			js_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return false;
+			s->p++;
+			js_ws(s);
+		}
+		if (!js_value(s))
+			return false;
+		js_ws(s);
+		if (s->p >= s->end)
+			return false;
+		if (*s->p == close) {
+			s->p++;
+			s->depth--;
+			return true;
+		}
+		if (*s->p != ',')
+			return false;
+		s->p++;
+		js_ws(s);
+	}
+}
+
+static bool js_value(struct jscan *s)
+{
+	if (s->p >= s->end)
+		return false;
+	switch (*s->p) {
+	case '{': return js_container(s, '}');
+	case '[': return js_container(s, ']');
+	case '"': return js_string(s);
+	case 't': return js_literal(s, "true", 4);
+	case 'f': return js_literal(s, "false", 5);
+	case 'n': return js_literal(s, "null", 4);
+	default: return js_number(s);
+	}
+}
+
+bool wal__json_object_valid(const char *p, size_t n)
+{
+	struct jscan s = {p, p + n, 0};
+
+	if (n < 2 || p[0] != '{')
+		return false;
+	return js_value(&s) && s.p == s.end;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+struct lp {
+	const char *line, *p, *end;
+	struct elava_error *err;
+};
+
+static int lp_fail(struct lp *l, const char *what)
+{
+	return elava_error_set(l->err, ELAVA_E_PARSE, "%s at column %zu", what,
+			       (size_t)(l->p - l->line) + 1);
+}
+
+static bool lp_lit(struct lp *l, const char *lit, size_t n)
+{
+	if ((size_t)(l->end - l->p) < n || memcmp(l->p, lit, n))
+		return false;
+	l->p += n;
+	return true;
+}
+
+#define LP_LIT(l, s) lp_lit((l), (s), sizeof(s) - 1)
+
+/* Decimal without sign or leading zeros, within uint64. */
+static bool lp_u64(struct lp *l, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *start = l->p;
+
+	if (l->p < l->end && *l->p == '0') {
+		l->p++;
+		*out = 0;
+		return l->p >= l->end || *l->p < '0' || *l->p > '9';
+	}
+	while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
+		unsigned dgt = (unsigned)(*l->p - '0');
+		if (v > (UINT64_MAX - dgt) / 10)
+			return false;
+		v = v * 10 + dgt;
+		l->p++;
+	}
+	*out = v;
+	return l->p > start;
+}
+
+/*
+ * A string exactly as buf_append_json_string writes it: raw UTF-8 except
+ * '"', '\\' and control characters, which use the short escapes or \u00xx.
+ * Decoded into out, NUL-terminated.
+ */
+static bool lp_string(struct lp *l, struct buf *out)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const char *run;
+
+	if (l->p >= l->end || *l->p != '"')
+		return false;
+	unsigned high = 0;
+
+	run = ++l->p;
+	while (l->p < l->end) {
+		unsigned char c = (unsigned char)*l->p;
+		char dec;
+
+		if (c == '"') {
+			if (!run_valid(run, l->p, high) ||
+			    buf_append(out, run, (size_t)(l->p - run)) ||
+			    buf_putc(out, '\0'))
+				return false;
+			l->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c != '\\') {
+			high |= c;
+			l->p++;
+			continue;
+		}
+		if (!run_valid(run, l->p, high) ||
+		    buf_append(out, run, (size_t)(l->p - run)))
+			return false;
+		if (l->end - l->p < 2)
+			return false;
+		switch (l->p[1]) {
+		case '"': dec = '"'; break;
+		case '\\': dec = '\\'; break;
+		case 'n': dec = '\n'; break;
+		case 'r': dec = '\r'; break;
+		case 't': dec = '\t'; break;
+		case 'b': dec = '\b'; break;
+		case 'f': dec = '\f'; break;
+		case 'u':
+			/* Only \u00xx for the controls without a short form. */
+			if (l->end - l->p < 6 || memcmp(l->p + 2, "00", 2) ||
+			    (l->p[4] != '0' && l->p[4] != '1'))
+				return false;
+			dec = (char)((hexval(l->p[4]) << 4) |
+				     hexval(l->p[5]));
+			if (hexval(l->p[5]) < 0 ||
+			    hexd[(unsigned char)dec & 15] != l->p[5] ||
+			    dec == 0 || dec == '\n' || dec == '\r' ||
+			    dec == '\t' || dec == '\b' || dec == '\f')
+				return false;
+			l->p += 4;
+			break;
+		default:
+			return false;
+		}
+		if (buf_putc(out, dec))
+			return false;
+		l->p += 2;
+		run = l->p;
+		high = 0;
+	}
+	return false;
+}
+
+/* Lower-case hex digits: a table, because verify checks 128 per line. */
+static const bool lower_hex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
+static bool is_lower_hex(const char *p, size_t n)
+{
+	unsigned ok = 1;
+
+	/* No early exit: the loop vectorises and bad input is rare. */
+	for (size_t i = 0; i < n; i++)
+		ok &= lower_hex[(unsigned char)p[i]];
+	return ok;
+}
+
+int wal_line_parse(const char *line, size_t len, struct wal_entry *e,
+		   struct buf *scratch, struct elava_error *err)
+{
+	struct lp l = {line, line, line + len, err};
+	const char *tail, *tname;
+	size_t inst_off, res_off = 0, data_off;
+	bool has_resource = false;
+
+	if (len > WAL_LINE_MAX)
+		return elava_error_set(err, ELAVA_E_TOOBIG,
+				       "line is longer than %zu bytes",
+				       WAL_LINE_MAX);
+	memset(e, 0, sizeof(*e));
+	buf_reset(scratch);
+	/*
+	 * The fixed tail first: it also tells where `data` ends, so data is
+	 * found without a second scan.
+	 */
+	if (len < WAL__TAIL_LEN + 40)
+		return elava_error_set(err, ELAVA_E_PARSE,
+				       "line is too short (%zu bytes)", len);
+	tail = line + len - WAL__TAIL_LEN;
+	if (memcmp(tail, ",\"prev\":\"", 9) ||
+	    !is_lower_hex(tail + 9, SHA256_HEX_LEN) ||
+	    memcmp(tail + 9 + SHA256_HEX_LEN, "\",\"hash\":\"", 10) ||
+	    !is_lower_hex(tail + 19 + SHA256_HEX_LEN, SHA256_HEX_LEN) ||
+	    memcmp(tail + 19 + 2 * SHA256_HEX_LEN, "\"}", 2)) {
+		l.p = tail;
+		return lp_fail(&l, "bad 'prev'/'hash' fields or line end");
+	}
+	memcpy(e->prev, tail + 9, SHA256_HEX_LEN);
+	e->prev[SHA256_HEX_LEN] = '\0';
+	memcpy(e->hash, tail + 19 + SHA256_HEX_LEN, SHA256_HEX_LEN);
+	e->hash[SHA256_HEX_LEN] = '\0';
+	l.end = tail;
+
+	if (!LP_LIT(&l, "{\"seq\":"))
+		return lp_fail(&l, "expected '{\"seq\":'");
+	if (!lp_u64(&l, &e->seq) || e->seq == 0)
+		return lp_fail(&l, "bad 'seq'");
+	if (!LP_LIT(&l, ",\"ts\":\""))
+		return lp_fail(&l, "expected 'ts'");
+	if (l.end - l.p < WAL__TS_LEN + 1 || l.p[WAL__TS_LEN] != '"' ||
+	    wal__ts_parse(l.p, &e->ts_ns))
+		return lp_fail(&l, "bad 'ts'");
+	l.p += WAL__TS_LEN + 1;
+	if (!LP_LIT(&l, ",\"type\":\""))
+		return lp_fail(&l, "expected 'type'");
+	tname = l.p;
+	while (l.p < l.end && *l.p != '"')
+		l.p++;
+	if (l.p >= l.end ||
+	    type_lookup(tname, (size_t)(l.p - tname), &e->type)) {
+		l.p = tname;
+		return lp_fail(&l, "unknown 'type'");
+	}
+	l.p++;
+	if (!LP_LIT(&l, ",\"instance\":"))
+		return lp_fail(&l, "expected 'instance'");
+	inst_off = scratch->len;
+	if (!lp_string(&l, scratch) || scratch->len == inst_off + 1)
+		return lp_fail(&l, "bad 'instance'");
+	if (!LP_LIT(&l, ",\"revision\":"))
+		return lp_fail(&l, "expected 'revision'");
+	if (!lp_u64(&l, &e->revision))
+		return lp_fail(&l, "bad 'revision'");
+	if (!LP_LIT(&l, ",\"resource\":"))
+		return lp_fail(&l, "expected 'resource'");
+	if (!LP_LIT(&l, "null")) {
+		res_off = scratch->len;
+		has_resource = true;
+		if (!lp_string(&l, scratch) || scratch->len == res_off + 1)
+			return lp_fail(&l, "bad 'resource'");
+	}
+	if (!LP_LIT(&l, ",\"data\":"))
+		return lp_fail(&l, "expected 'data'");
+	if (!wal__json_object_valid(l.p, (size_t)(l.end - l.p)))
+		return lp_fail(&l, "'data' is not a valid JSON object");
+	data_off = scratch->len;
+	if (buf_append(scratch, l.p, (size_t)(l.end - l.p)))
+		return lp_fail(&l, "'data' too large");
+	/* Pointers last: the appends above may have moved scratch->data. */
+	e->instance = scratch->data + inst_off;
+	e->resource = has_resource ? scratch->data + res_off : NULL;
+	e->data = scratch->data + data_off;
+	e->data_len = (size_t)(l.end - l.p);
+	e->line = line;
+	e->line_len = len;
+	return 0;
+}
