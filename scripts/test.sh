@@ -57,7 +57,7 @@ if command -v clang >/dev/null; then
        -Db_lundef=false -Dbuildtype=debugoptimized \
        -Dc_args=-fsanitize=fuzzer-no-link && ninja -C build-fuzz; then
     for f in build-fuzz/tests/fuzz/fuzz_*; do
-      [ -x "$f" ] || continue
+      [ -f "$f" ] && [ -x "$f" ] || continue
       name=${f##*/fuzz_}
       corpus=$(mktemp -d)
       cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
