@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 			"elava-demo: store '%s' already has %llu revisions; "
 			"use an empty directory\n",
 			dir, (unsigned long long)rev);
+		store_close(&s);
 		return 1;
 	}
 	snprintf(waldir, sizeof(waldir), "%s/wal", dir);

@@ -5,12 +5,26 @@
  */
 #include "store_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+static int cmp_item_key(const void *a, const void *b)
+{
+	const struct resource_encoded *x = *(const struct resource_encoded *const *)a;
+	const struct resource_encoded *y = *(const struct resource_encoded *const *)b;
+	size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+	int c = memcmp(x->key.data, y->key.data, n);
+
+	return c ? c : (x->key.len > y->key.len) - (x->key.len < y->key.len);
+}
 
 int store_calibrate_raw_puts(const char *dir,
 			     const struct resource_encoded *items, size_t n,
-			     double *puts_per_s, struct elava_error *err)
+			     bool sorted, double *puts_per_s,
+			     struct elava_error *err)
 {
+	const struct resource_encoded **order = xmalloc(st_mult(n + 1,
+								sizeof(*order)));
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_dbi dbi;
@@ -19,8 +33,12 @@ int store_calibrate_raw_puts(const char *dir,
 	int rc;
 
 	*puts_per_s = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		bytes += items[i].key.len + items[i].json.len + 64;
+		order[i] = &items[i];
+	}
+	if (sorted)
+		qsort(order, n, sizeof(*order), cmp_item_key);
 	if ((rc = dir_ensure(dir, 0700, err)))
 		return rc;
 	if ((rc = mdb_env_create(&env)) ||
@@ -32,9 +50,9 @@ int store_calibrate_raw_puts(const char *dir,
 	    (rc = mdb_dbi_open(txn, NULL, 0, &dbi)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		MDB_val k = {items[i].key.len, items[i].key.data};
-		MDB_val v = {items[i].json.len, items[i].json.data};
-		if ((rc = mdb_put(txn, dbi, &k, &v, 0)))
+		MDB_val k = {order[i]->key.len, order[i]->key.data};
+		MDB_val v = {order[i]->json.len, order[i]->json.data};
+		if ((rc = mdb_put(txn, dbi, &k, &v, sorted ? MDB_APPEND : 0)))
 			goto out;
 	}
 	rc = mdb_txn_commit(txn);
@@ -43,6 +61,7 @@ int store_calibrate_raw_puts(const char *dir,
 		goto out;
 	*puts_per_s = (double)n / ((double)(time_mono_ns() - t0) / 1e9);
 out:
+	xfree(order);
 	if (txn)
 		mdb_txn_abort(txn);
 	if (env)

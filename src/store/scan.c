@@ -24,6 +24,8 @@ __extension__ typedef unsigned __int128 u128;
 #define F_SEEN 0x04u    /* added by this scan */
 #define F_SPOOLED 0x08u /* new or changed: its payload is in the spool */
 #define F_WRITTEN 0x10u /* written by the current commit attempt */
+#define F_GONE 0x20u	/* tombstoned by a cached scan; the slot keeps
+			   its hash so probing still works */
 #define FLAG_MASK 0xFFu
 #define SCOPE_SHIFT 8
 #define MAX_SCOPES ((1u << 24) - 1)
@@ -285,6 +287,119 @@ out:
 	return rc;
 }
 
+/* Does a commit tombstone the unseen resources of this scope? */
+static bool scope_tombstones(const struct scope *t)
+{
+	return (t->flags & SCOPE_COMPLETE) && !(t->flags & SCOPE_FAILED);
+}
+
+/* ------------------------------------------------------------- the cache */
+
+struct store__scan_cache {
+	uint64_t rev;
+	struct index idx;
+	struct scope_table scopes;
+};
+
+void store__scan_cache_free(struct store *s)
+{
+	struct store__scan_cache *c = s->scan_cache;
+
+	if (!c)
+		return;
+	xfree(c->idx.slots);
+	scopes_release(&c->scopes);
+	xfree(c);
+	s->scan_cache = NULL;
+}
+
+/*
+ * Take the cached index when it describes the current revision. Per-scan
+ * flags and scope states are reset; every remaining entry is live.
+ */
+static int take_cached_index(struct store_scan *sc, struct elava_error *err)
+{
+	struct store *s = sc->s;
+	struct store__scan_cache *c;
+	uint64_t rev;
+	int rc;
+
+	pthread_mutex_lock(&s->cache_lock);
+	c = s->scan_cache;
+	s->scan_cache = NULL;
+	pthread_mutex_unlock(&s->cache_lock);
+	if (!c)
+		return 1;
+	if ((rc = store_current_revision(s, &rev, err)) || rev != c->rev) {
+		xfree(c->idx.slots);
+		scopes_release(&c->scopes);
+		xfree(c);
+		return rc ? rc : 1;
+	}
+	sc->base_rev = rev;
+	sc->idx = c->idx;
+	sc->scopes = c->scopes;
+	for (size_t i = 0; i < sc->scopes.n; i++) {
+		sc->scopes.v[i].flags = 0;
+		sc->scopes.v[i].unseen = 0;
+		xfree(sc->scopes.v[i].reason);
+		sc->scopes.v[i].reason = NULL;
+	}
+	xfree(c);
+	return 0;
+}
+
+/*
+ * After a commit that no other writer raced, turn the scan's index into
+ * the index of the new revision and keep it for the next scan: what was
+ * seen is live, what was tombstoned is gone, the rest was carried forward.
+ * Rebuilt compactly when gone slots pile up.
+ */
+static void keep_index(struct store_scan *sc, uint64_t rev)
+{
+	struct store *s = sc->s;
+	struct store__scan_cache *c = xcalloc(1, sizeof(*c));
+	size_t gone = 0;
+
+	for (size_t i = 0; i < sc->idx.nslots; i++) {
+		struct idx_entry *e = &sc->idx.slots[i];
+		uint32_t scope = e->meta >> SCOPE_SHIFT;
+
+		if (!(e->meta & F_USED) || (e->meta & F_GONE)) {
+			gone += !!(e->meta & F_GONE);
+			continue;
+		}
+		if (e->meta & F_SEEN) {
+			e->meta = F_USED | F_PREV | (scope << SCOPE_SHIFT);
+		} else if (scope_tombstones(&sc->scopes.v[scope - 1])) {
+			e->meta = F_USED | F_GONE | (scope << SCOPE_SHIFT);
+			gone++;
+		}
+	}
+	if (gone * 4 > sc->idx.nslots) {
+		struct index fresh;
+		idx_alloc(&fresh, (sc->idx.count - gone) +
+					  (sc->idx.count - gone) / 4 + 1024);
+		for (size_t i = 0; i < sc->idx.nslots; i++) {
+			struct idx_entry *e = &sc->idx.slots[i];
+			if ((e->meta & (F_USED | F_GONE)) == F_USED)
+				*idx_take(&fresh, idx_slot(&fresh, e->h), e->h) =
+					*e;
+		}
+		xfree(sc->idx.slots);
+		sc->idx = fresh;
+	}
+	c->rev = rev;
+	c->idx = sc->idx;
+	c->scopes = sc->scopes;
+	memset(&sc->idx, 0, sizeof(sc->idx));
+	memset(&sc->scopes, 0, sizeof(sc->scopes));
+	pthread_mutex_lock(&s->cache_lock);
+	store__scan_cache_free(s);
+	s->scan_cache = c;
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
 int store_scan_begin(struct store *s, struct store_scan **out,
 		     struct elava_error *err)
 {
@@ -300,8 +415,10 @@ int store_scan_begin(struct store *s, struct store_scan **out,
 	sc->spool.fd = -1;
 	sc->start_ns = time_now_ns();
 	resource_encoded_init(&sc->enc);
-	if ((rc = store__spool_open(&sc->spool, s->path, err)) ||
-	    (rc = load_index(sc, err))) {
+	rc = store__spool_open(&sc->spool, s->path, err);
+	if (!rc && (rc = take_cached_index(sc, err)) > 0)
+		rc = load_index(sc, err);
+	if (rc) {
 		store_scan_free(&sc);
 		return rc;
 	}
@@ -352,7 +469,7 @@ int store_scan_add_encoded(struct store_scan *sc,
 	idx_reserve_one(&sc->idx);
 	key_hash(skey, slen, h);
 	e = idx_slot(&sc->idx, h);
-	if (e->meta & F_USED) {
+	if ((e->meta & (F_USED | F_GONE)) == F_USED) {
 		bool same = !memcmp(e->fp, enc->fingerprint, sizeof(e->fp));
 		if (!(e->meta & F_SEEN)) {
 			e->meta |= F_SEEN;
@@ -368,7 +485,8 @@ int store_scan_add_encoded(struct store_scan *sc,
 		if (!scope)
 			return elava_error_set(err, ELAVA_E_TOOBIG,
 					       "too many scopes in one scan");
-		idx_take(&sc->idx, e, h);
+		if (!(e->meta & F_GONE))
+			idx_take(&sc->idx, e, h);
 		memcpy(e->fp, enc->fingerprint, sizeof(e->fp));
 		e->meta = F_USED | F_SEEN | F_SPOOLED | (scope << SCOPE_SHIFT);
 		sc->resource_count++;
@@ -458,6 +576,7 @@ void store_scan_free(struct store_scan **scp)
 
 struct commit {
 	struct store_scan *sc;
+	bool raced; /* another writer committed since the scan began */
 	uint64_t rev;
 	int64_t t;
 	uint32_t seq; /* change event sequence within the revision */
@@ -703,11 +822,6 @@ static int write_spool(struct commit *c, MDB_txn *txn, struct elava_error *err)
 	return 0;
 }
 
-static bool scope_tombstones(const struct scope *t)
-{
-	return (t->flags & SCOPE_COMPLETE) && !(t->flags & SCOPE_FAILED);
-}
-
 static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 			   struct elava_error *err)
 {
@@ -883,8 +997,8 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 	if ((uint64_t)c->t <= last_time)
 		c->t = (int64_t)last_time + 1;
 
-	if (current != sc->base_rev &&
-	    (rc = reconcile_concurrent(c, txn, current, err)))
+	c->raced = current != sc->base_rev;
+	if (c->raced && (rc = reconcile_concurrent(c, txn, current, err)))
 		goto out;
 	int64_t t0 = time_mono_ns();
 	if ((rc = write_spool(c, txn, err)))
@@ -980,5 +1094,7 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 	res->disappeared = c.disappeared;
 	res->unchanged = sc->resource_count - c.created - c.modified;
 	res->status = scan_status(sc);
+	if (!c.raced)
+		keep_index(sc, res->revision);
 	return 0;
 }

@@ -488,6 +488,7 @@ int store_open(const struct store_options *opts, struct store **out,
 	if (s->max_map_size && s->map_size > s->max_map_size)
 		s->map_size = s->max_map_size;
 	pthread_rwlock_init(&s->resize_lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 
 	if ((rc = mdb_env_create(&s->env))) {
 		rc = store__mdb_error(s, rc, err, "open");
@@ -529,9 +530,11 @@ void store_close(struct store **sp)
 	if (!sp || !*sp)
 		return;
 	s = *sp;
+	store__scan_cache_free(s);
 	if (s->env)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize_lock);
+	pthread_mutex_destroy(&s->cache_lock);
 	xfree(s->path);
 	xfree(s);
 	*sp = NULL;

@@ -282,10 +282,13 @@ int store_compact_revision_for_age(struct store *s, int64_t now_ns,
 /*
  * The physical limit the benchmark compares against: plain LMDB puts of
  * key → JSON for `n` encoded resources into a fresh environment in `dir`,
- * one transaction, committed and synced. Writes the rate to *puts_per_s.
+ * one transaction, committed and synced. With `sorted`, the items are put
+ * in key order with MDB_APPEND (the fastest LMDB can go); otherwise in the
+ * order given. Writes the rate to *puts_per_s.
  */
 int store_calibrate_raw_puts(const char *dir,
 			     const struct resource_encoded *items, size_t n,
-			     double *puts_per_s, struct elava_error *err);
+			     bool sorted, double *puts_per_s,
+			     struct elava_error *err);
 
 #endif /* ELAVA_STORE_H */

@@ -46,6 +46,14 @@ struct store {
 	 * process.
 	 */
 	pthread_rwlock_t resize_lock;
+	/*
+	 * The index of the inventory as of the last scan this handle
+	 * committed, kept so the next scan need not reload it from LMDB
+	 * (a daemon scans the same store every few minutes). Valid only
+	 * while the store's revision is still the one it describes.
+	 */
+	pthread_mutex_t cache_lock;
+	struct store__scan_cache *scan_cache;
 	MDB_dbi meta;	  /* name → value */
 	MDB_dbi latest;	  /* skey → LATEST_VAL */
 	MDB_dbi versions; /* skey \0 u64be(rev) → VERSION */
@@ -134,6 +142,9 @@ void store__key_type(const char *key, size_t keylen, const char **type,
 /* Check rev against compaction and the current revision. */
 int store__check_rev(struct store *s, MDB_txn *txn, uint64_t *rev,
 		     struct elava_error *err);
+
+/* Drop the cached scan index (store_close). */
+void store__scan_cache_free(struct store *s);
 
 /* ------------------------------------------------------------ the spool */
 

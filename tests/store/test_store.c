@@ -1007,6 +1007,82 @@ static void test_get_and_age(void **state)
 	xfree(dir);
 }
 
+/*
+ * The index a handle keeps between its scans must give exactly the answers
+ * of an index loaded fresh from the store: the same random history (keys
+ * appearing, changing, vanishing, coming back; listings failing) recorded
+ * through one long-lived handle and through a handle reopened per scan.
+ */
+static void test_cached_index_equivalence(void **state)
+{
+	char *dir_a = new_dir(), *dir_b = new_dir();
+	struct store *a = open_store(dir_a, 0, 0, NULL);
+	uint64_t rng = 12345;
+	struct buf ca, cb;
+	struct elava_error err = {0};
+	(void)state;
+
+	for (int round = 0; round < 40; round++) {
+		struct store *b = open_store(dir_b, 0, 0, NULL);
+		struct store_scan *sa = begin(a), *sb = begin(b);
+		bool fail_volumes = false;
+		for (int k = 0; k < 60; k++) {
+			char id[16];
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			unsigned r = (unsigned)(rng >> 33);
+			if (r % 4 == 0)
+				continue; /* absent this round */
+			const char *type = k % 2 ? "ebs_volume" : "ec2_instance";
+			snprintf(id, sizeof(id), "r-%d", k);
+			int size = (int)((r >> 4) % 3);
+			add(sa, "us-east-1", type, id, "prod", size);
+			add(sb, "us-east-1", type, id, "prod", size);
+		}
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		fail_volumes = (rng >> 40) % 5 == 0;
+		store_scan_scope_complete(sa, SCOPE_I);
+		store_scan_scope_complete(sb, SCOPE_I);
+		if (fail_volumes) {
+			store_scan_scope_failed(sa, SCOPE_V, "throttled");
+			store_scan_scope_failed(sb, SCOPE_V, "throttled");
+		} else {
+			store_scan_scope_complete(sa, SCOPE_V);
+			store_scan_scope_complete(sb, SCOPE_V);
+		}
+		struct store_scan_result ra = commit(&sa), rb = commit(&sb);
+		assert_int_equal(ra.created, rb.created);
+		assert_int_equal(ra.modified, rb.modified);
+		assert_int_equal(ra.disappeared, rb.disappeared);
+		assert_int_equal(ra.unchanged, rb.unchanged);
+		store_close(&b);
+	}
+	struct store *b = open_store(dir_b, 0, 0, NULL);
+	buf_init(&ca, 0);
+	buf_init(&cb, 0);
+	assert_int_equal(store_changes(a, 0, 0, collect_change, &ca, &err), 0);
+	assert_int_equal(store_changes(b, 0, 0, collect_change, &cb, &err), 0);
+	assert_string_equal(ca.data, cb.data);
+	assert_non_null(strstr(ca.data, "disappeared"));
+	buf_release(&ca);
+	buf_release(&cb);
+
+	/* Another writer invalidates the cache: the next scan sees its work. */
+	struct store *a2 = open_store(dir_a, 0, 0, NULL);
+	struct store_scan *sc = begin(a2);
+	store_scan_scope_complete(sc, SCOPE_I);
+	struct store_scan_result res = commit(&sc);
+	assert_true(res.disappeared > 0);
+	sc = begin(a);
+	add(sc, "us-east-1", "ec2_instance", "r-0", "prod", 9);
+	res = commit(&sc);
+	assert_int_equal(res.created, 1); /* a2 tombstoned it */
+	store_close(&a2);
+	store_close(&a);
+	store_close(&b);
+	xfree(dir_a);
+	xfree(dir_b);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1040,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_read_only),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_get_and_age),
+		cmocka_unit_test(test_cached_index_equivalence),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
