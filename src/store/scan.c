@@ -664,43 +664,58 @@ static int put_version(struct commit *c, MDB_txn *txn, const char *skey,
  * has exactly this version as its latest.
  */
 static int write_observed(struct commit *c, MDB_txn *txn, const char *skey,
-			  size_t skeylen,
-			  const char *json, size_t jsonlen, const uint8_t *fp,
+			  size_t skeylen, const char *json, size_t jsonlen,
+			  const uint8_t *fp, const struct idx_entry *e,
 			  struct elava_error *err)
 {
 	struct store *s = c->sc->s;
-	MDB_val k = {skeylen, (void *)skey}, v;
 	uint8_t lv[LATEST_VAL_LEN];
 	enum store_change_kind kind = STORE_CHANGE_CREATED;
-	int rc = mdb_get(txn, s->latest, &k, &v);
+	uint64_t orev = 0;
+	MDB_val ov;
+	int rc;
 
-	if (rc && rc != MDB_NOTFOUND)
-		return store__mdb_error(s, rc, err, "read");
-	if (!rc) {
-		const uint8_t *old = v.mv_data;
-		if (v.mv_size != LATEST_VAL_LEN)
-			return elava_error_set(err, ELAVA_E_CORRUPT,
-					       "store '%s' is damaged: bad "
-					       "index entry",
-					       s->path);
-		if (!(old[8] & LATEST_TOMBSTONE)) {
-			if (!memcmp(old + 9, fp, RESOURCE_FP_LEN))
-				return 0; /* the store already has it */
+	if (!c->raced && e) {
+		/*
+		 * Nobody wrote since the snapshot the index was built from,
+		 * so the index already knows: new at the snapshot means
+		 * created; spooled while live means modified, and its old
+		 * version is the one current at the snapshot.
+		 */
+		if (e->meta & F_PREV) {
 			kind = STORE_CHANGE_MODIFIED;
-			uint64_t orev = be64_get(old);
-			MDB_val ov;
-			uint64_t frev;
-			rc = store__version_at(s, txn, c->vcur, skey, skeylen,
-					       orev, &frev, &ov);
-			if (rc)
-				return store__mdb_error(s, rc, err, "read");
-			buf_reset(&c->fields);
-			store__diff_json(s,
-					 (const char *)ov.mv_data +
-						 VERSION_HDR_LEN,
-					 ov.mv_size - VERSION_HDR_LEN, json,
-					 jsonlen, &c->fields);
+			orev = c->sc->base_rev;
 		}
+	} else {
+		MDB_val k = {skeylen, (void *)skey}, v;
+		rc = mdb_get(txn, s->latest, &k, &v);
+		if (rc && rc != MDB_NOTFOUND)
+			return store__mdb_error(s, rc, err, "read");
+		if (!rc) {
+			const uint8_t *old = v.mv_data;
+			if (v.mv_size != LATEST_VAL_LEN)
+				return elava_error_set(err, ELAVA_E_CORRUPT,
+						       "store '%s' is damaged: "
+						       "bad index entry",
+						       s->path);
+			if (!(old[8] & LATEST_TOMBSTONE)) {
+				if (!memcmp(old + 9, fp, RESOURCE_FP_LEN))
+					return 0; /* the store has it */
+				kind = STORE_CHANGE_MODIFIED;
+				orev = be64_get(old);
+			}
+		}
+	}
+	if (kind == STORE_CHANGE_MODIFIED) {
+		uint64_t frev;
+		rc = store__version_at(s, txn, c->vcur, skey, skeylen, orev,
+				       &frev, &ov);
+		if (rc)
+			return store__mdb_error(s, rc, err, "read");
+		buf_reset(&c->fields);
+		store__diff_json(s, (const char *)ov.mv_data + VERSION_HDR_LEN,
+				 ov.mv_size - VERSION_HDR_LEN, json, jsonlen,
+				 &c->fields);
 	}
 	if ((rc = put_version(c, txn, skey, skeylen, kind, json, jsonlen, err)))
 		return rc;
@@ -779,7 +794,8 @@ static int reconcile_concurrent(struct commit *c, MDB_txn *txn,
 		    (rc = resource_encode(&r, s->ignore, &enc, err)))
 			goto out;
 		if ((rc = write_observed(c, txn, skey, skeylen, c->vbuf.data,
-					 c->vbuf.len, enc.fingerprint, err)))
+					 c->vbuf.len, enc.fingerprint, NULL,
+					 err)))
 			goto out;
 	}
 	if (rc == MDB_NOTFOUND)
@@ -816,7 +832,7 @@ static int write_spool(struct commit *c, MDB_txn *txn, struct elava_error *err)
 			continue;
 		e->meta |= F_WRITTEN;
 		if ((rc = write_observed(c, txn, skey, skeylen, json, jsonlen,
-					 fp, err)))
+					 fp, e, err)))
 			return rc;
 	}
 	return 0;
@@ -1064,17 +1080,24 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 				       sc->broken ? "scan failed earlier; "
 						    "start a new one"
 						  : "scan already committed");
+	int64_t t0 = time_mono_ns();
 	if (!sc->spool_done) {
 		if ((rc = store__spool_finish(&sc->spool, err)))
 			return rc;
 		sc->spool_done = true;
 	}
+	int64_t t1 = time_mono_ns();
 	/* Versions, index, events and B-tree overhead: about 2x the spool. */
 	if ((rc = store__map_reserve(sc->s, sc->spool.size * 2 +
 						    sc->resource_count * 64 +
 						    ((uint64_t)16 << 20),
 				     err)))
 		return rc;
+	log_debug("store", "commit: spool finished in %.1f ms (%llu bytes in "
+			   "%zu runs), map reserved in %.1f ms",
+		  (double)(t1 - t0) / 1e6,
+		  (unsigned long long)sc->spool.size, sc->spool.nruns,
+		  (double)(time_mono_ns() - t1) / 1e6);
 	memset(&c, 0, sizeof(c));
 	c.sc = sc;
 	c.res = res;
