@@ -161,9 +161,11 @@ int64_t time_now_ns(void);
 int64_t time_mono_ns(void);
 /*
  * Format as RFC 3339 UTC with millisecond precision:
- * "2026-11-21T10:00:00.123Z". out must hold TIME_RFC3339_LEN bytes.
+ * "2026-11-21T10:00:00.123Z" (always TIME_RFC3339_CHARS characters, years
+ * clamped to 0000-9999). out must hold TIME_RFC3339_LEN bytes.
  */
 #define TIME_RFC3339_LEN 32
+#define TIME_RFC3339_CHARS 24
 void time_format_rfc3339(int64_t ns, char out[TIME_RFC3339_LEN]);
 /*
  * Parse RFC 3339 ("2026-11-21T10:00:00Z", fractional seconds and numeric
@@ -271,6 +273,8 @@ void sha256_update(struct sha256_ctx *c, const void *data, size_t n);
 void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN]);
 void sha256_free(struct sha256_ctx **cp);
 
+/* Value of one hex digit, or -1. */
+int hex_digit(char c);
 /* Lower-case hex of n bytes; out holds 2n+1 bytes. */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Returns 0, or ELAVA_E_PARSE when hex is not 2n hex digits. */

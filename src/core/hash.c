@@ -74,7 +74,7 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -90,8 +90,8 @@ int hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n)
 	if (hexlen != 2 * n)
 		return ELAVA_E_PARSE;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]);
-		int lo = hexval(hex[2 * i + 1]);
+		int hi = hex_digit(hex[2 * i]);
+		int lo = hex_digit(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return ELAVA_E_PARSE;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -25,27 +25,73 @@ int64_t time_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Civil date of a day count since 1970-01-01 (Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static void put_digits(char *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * Without gmtime_r and snprintf: this runs for every WAL entry and every
+ * change event. Years outside 0000-9999 cannot be written in this form
+ * and are clamped to its ends.
+ */
 void time_format_rfc3339(int64_t ns, char out[TIME_RFC3339_LEN])
 {
-	int64_t sec = ns / 1000000000;
-	int64_t rem = ns % 1000000000;
-	struct tm tm;
-	time_t t;
+	int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+	int64_t days, sod, y;
+	int m, d;
 
 	if (rem < 0) {
 		rem += 1000000000;
 		sec--;
 	}
-	t = (time_t)sec;
-	gmtime_r(&t, &tm);
-	char tmp[96];
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
-	/* Years beyond 9999 do not fit; truncation keeps the buffer safe. */
-	size_t n = strnlen(tmp, TIME_RFC3339_LEN - 1);
-	memcpy(out, tmp, n);
-	out[n] = '\0';
+	days = sec / 86400;
+	sod = sec % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0) {
+		memcpy(out, "0000-01-01T00:00:00.000Z", 25);
+		return;
+	}
+	if (y > 9999) {
+		memcpy(out, "9999-12-31T23:59:59.999Z", 25);
+		return;
+	}
+	put_digits(out, (uint64_t)y, 4);
+	out[4] = '-';
+	put_digits(out + 5, (uint64_t)m, 2);
+	out[7] = '-';
+	put_digits(out + 8, (uint64_t)d, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (uint64_t)(sod / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (uint64_t)(sod / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (uint64_t)(sod % 60), 2);
+	out[19] = '.';
+	put_digits(out + 20, (uint64_t)(rem / 1000000), 3);
+	out[23] = 'Z';
+	out[24] = '\0';
 }
 
 static int digits(const char **p, int n, int *out)
@@ -89,7 +135,11 @@ int time_parse_rfc3339(const char *s, int64_t *ns_out)
 	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
 	    *p++ != ':' || digits(&p, 2, &se))
 		return ELAVA_E_PARSE;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
 	    se > 60)
 		return ELAVA_E_PARSE;
 	if (*p == '.') {

@@ -46,111 +46,31 @@ int wal_type_parse(const char *s, enum wal_type *out)
 
 /* ------------------------------------------------------------------ time */
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static void put_digits(char *p, unsigned v, int n)
-{
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
 /*
- * RFC 3339 UTC with milliseconds, as time_format_rfc3339 writes it, but
- * without gmtime_r/snprintf: this runs once per append under the lock.
- * Times before the epoch are written as the epoch (clocks are not that
- * wrong; the field is informational and must stay parseable).
+ * The ts field is exactly what time_format_rfc3339 writes (times before
+ * the epoch are written as the epoch: clocks are not that wrong, and the
+ * field must stay parseable); on read, anything else is refused.
  */
 void wal__ts_format(int64_t ns, char out[WAL__TS_LEN + 1])
 {
-	int64_t sec, days, rem;
-	int y, m, d;
+	char tmp[TIME_RFC3339_LEN];
 
-	if (ns < 0)
-		ns = 0;
-	sec = ns / 1000000000;
-	days = sec / 86400;
-	rem = sec % 86400;
-	civil_from_days(days, &y, &m, &d);
-	put_digits(out, (unsigned)y, 4);
-	out[4] = '-';
-	put_digits(out + 5, (unsigned)m, 2);
-	out[7] = '-';
-	put_digits(out + 8, (unsigned)d, 2);
-	out[10] = 'T';
-	put_digits(out + 11, (unsigned)(rem / 3600), 2);
-	out[13] = ':';
-	put_digits(out + 14, (unsigned)(rem / 60 % 60), 2);
-	out[16] = ':';
-	put_digits(out + 17, (unsigned)(rem % 60), 2);
-	out[19] = '.';
-	put_digits(out + 20, (unsigned)(ns % 1000000000 / 1000000), 3);
-	out[23] = 'Z';
-	out[24] = '\0';
+	time_format_rfc3339(ns < 0 ? 0 : ns, tmp);
+	memcpy(out, tmp, WAL__TS_LEN + 1);
 }
 
-static bool digits_at(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Exactly the form wal__ts_format writes, for dates it can write. */
 int wal__ts_parse(const char *s, int64_t *ns_out)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, se, ms;
-	int64_t secs;
+	char tmp[WAL__TS_LEN + 1];
+	char again[TIME_RFC3339_LEN];
 
-	if (!digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
-	    s[7] != '-' || !digits_at(s + 8, 2, &d) || s[10] != 'T' ||
-	    !digits_at(s + 11, 2, &h) || s[13] != ':' ||
-	    !digits_at(s + 14, 2, &mi) || s[16] != ':' ||
-	    !digits_at(s + 17, 2, &se) || s[19] != '.' ||
-	    !digits_at(s + 20, 3, &ms) || s[23] != 'Z')
+	memcpy(tmp, s, WAL__TS_LEN);
+	tmp[WAL__TS_LEN] = '\0';
+	if (time_parse_rfc3339(tmp, ns_out) || *ns_out < 0)
 		return ELAVA_E_PARSE;
-	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59)
-		return ELAVA_E_PARSE;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
-		return ELAVA_E_PARSE;
-	secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	/* int64 nanoseconds end in April 2262. */
-	if (secs > (INT64_MAX - 999999999) / 1000000000)
-		return ELAVA_E_PARSE;
-	*ns_out = secs * 1000000000 + (int64_t)ms * 1000000;
-	return 0;
+	/* Only the canonical spelling: it must write back the same bytes. */
+	time_format_rfc3339(*ns_out, again);
+	return memcmp(again, tmp, WAL__TS_LEN + 1) ? ELAVA_E_PARSE : 0;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -267,17 +187,6 @@ static void js_ws(struct jscan *s)
 		s->p++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool js_hex4(struct jscan *s, unsigned *cp)
 {
 	unsigned v = 0;
@@ -285,7 +194,7 @@ static bool js_hex4(struct jscan *s, unsigned *cp)
 	if (s->end - s->p < 4)
 		return false;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(s->p[i]);
+		int h = hex_digit(s->p[i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (unsigned)h;
@@ -562,9 +471,9 @@ static bool lp_string(struct lp *l, struct buf *out)
 			if (l->end - l->p < 6 || memcmp(l->p + 2, "00", 2) ||
 			    (l->p[4] != '0' && l->p[4] != '1'))
 				return false;
-			dec = (char)((hexval(l->p[4]) << 4) |
-				     hexval(l->p[5]));
-			if (hexval(l->p[5]) < 0 ||
+			dec = (char)((hex_digit(l->p[4]) << 4) |
+				     hex_digit(l->p[5]));
+			if (hex_digit(l->p[5]) < 0 ||
 			    hexd[(unsigned char)dec & 15] != l->p[5] ||
 			    dec == 0 || dec == '\n' || dec == '\r' ||
 			    dec == '\t' || dec == '\b' || dec == '\f')

@@ -16,7 +16,7 @@
 /* `,"prev":"<64 hex>"` + the hash suffix: the bytes after `data`. */
 #define WAL__TAIL_LEN (9 + SHA256_HEX_LEN + 1 + WAL__HASH_SUFFIX_LEN)
 /* "2026-11-21T10:00:00.123Z" */
-#define WAL__TS_LEN 24
+#define WAL__TS_LEN TIME_RFC3339_CHARS
 
 /* wal-<20 digits>.jsonl: 20 digits hold any uint64, so names sort by seq. */
 #define WAL__SEG_DIGITS 20

@@ -166,6 +166,16 @@ static void test_time(void **state)
 	assert_int_equal(time_parse_rfc3339("2026-13-01T00:00:00Z", &ns),
 			 ELAVA_E_PARSE);
 	assert_int_equal(time_parse_rfc3339("2026-11-21", &ns), ELAVA_E_PARSE);
+	assert_int_equal(time_parse_rfc3339("2024-02-29T00:00:00Z", &ns), 0);
+	assert_int_equal(time_parse_rfc3339("2023-02-29T00:00:00Z", &ns),
+			 ELAVA_E_PARSE);
+	assert_int_equal(time_parse_rfc3339("2026-04-31T00:00:00Z", &ns),
+			 ELAVA_E_PARSE);
+	time_format_rfc3339(-1000000, out); /* 1 ms before the epoch */
+	assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+	time_format_rfc3339(INT64_MAX, out);
+	assert_string_equal(out, "2262-04-11T23:47:16.854Z");
+	assert_int_equal(strlen(out), TIME_RFC3339_CHARS);
 	assert_int_equal(time_parse_rfc3339("2026-11-21T10:00:00Zjunk", &ns),
 			 ELAVA_E_PARSE);
 }
