@@ -582,7 +582,11 @@ struct commit {
 	uint32_t seq; /* change event sequence within the revision */
 	size_t created, modified, disappeared;
 	struct buf fields, vbuf;
-	MDB_cursor *vcur;
+	MDB_cursor *vcur; /* reads of old versions */
+	/* Write cursors: one per database, kept for the whole commit so
+	 * appends need no descent from the root and LMDB keeps their pages
+	 * out of its dirty-page spills. */
+	MDB_cursor *wversions, *wlatest, *wchanges;
 	struct store_scan_result *res;
 };
 
@@ -593,22 +597,23 @@ struct commit {
  * the pages a big scan writes. A key in the middle falls back to a plain
  * put.
  */
-static int put_ordered(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val,
+static int put_ordered(MDB_cursor *cur, MDB_val *key, MDB_val *val,
 		       unsigned flags)
 {
-	int rc = mdb_put(txn, dbi, key, val, flags | MDB_APPEND);
+	int rc = mdb_cursor_put(cur, key, val, flags | MDB_APPEND);
 
 	if (rc == MDB_KEYEXIST)
-		rc = mdb_put(txn, dbi, key, val, flags);
+		rc = mdb_cursor_put(cur, key, val, flags);
 	return rc;
 }
 
+/* A one-off put (scan metadata, time index). */
 static int put(struct commit *c, MDB_txn *txn, MDB_dbi dbi, const void *k,
 	       size_t klen, const void *v, size_t vlen, const char *what,
 	       struct elava_error *err)
 {
 	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-	int rc = put_ordered(txn, dbi, &key, &val, 0);
+	int rc = mdb_put(txn, dbi, &key, &val, 0);
 
 	return rc ? store__mdb_error(c->sc->s, rc, err, what) : 0;
 }
@@ -626,7 +631,7 @@ static int put_event(struct commit *c, MDB_txn *txn, const char *skey,
 	memcpy(ck + 8, skey, skeylen);
 	val.mv_size = CHANGE_HDR_LEN + flen;
 	val.mv_data = NULL;
-	rc = put_ordered(txn, c->sc->s->changes, &key, &val, MDB_RESERVE);
+	rc = put_ordered(c->wchanges, &key, &val, MDB_RESERVE);
 	if (rc)
 		return store__mdb_error(c->sc->s, rc, err, "write to");
 	uint8_t *p = val.mv_data;
@@ -648,7 +653,7 @@ static int put_version(struct commit *c, MDB_txn *txn, const char *skey,
 	int rc;
 
 	/* Reserve, then write in place: saves a copy of the payload. */
-	rc = put_ordered(txn, c->sc->s->versions, &key, &val, MDB_RESERVE);
+	rc = put_ordered(c->wversions, &key, &val, MDB_RESERVE);
 	if (rc)
 		return store__mdb_error(c->sc->s, rc, err, "write to");
 	uint8_t *p = val.mv_data;
@@ -722,9 +727,9 @@ static int write_observed(struct commit *c, MDB_txn *txn, const char *skey,
 	be64_put(lv, c->rev);
 	lv[8] = 0;
 	memcpy(lv + 9, fp, RESOURCE_FP_LEN);
-	if ((rc = put(c, txn, s->latest, skey, skeylen, lv, sizeof(lv),
-		      "write to", err)))
-		return rc;
+	MDB_val lk = {skeylen, (void *)skey}, lval = {sizeof(lv), lv};
+	if ((rc = put_ordered(c->wlatest, &lk, &lval, 0)))
+		return store__mdb_error(s, rc, err, "write to");
 	if (kind == STORE_CHANGE_CREATED)
 		c->created++;
 	else
@@ -987,6 +992,18 @@ static int scan_meta_json(struct commit *c, uint64_t scan_id, struct buf *out)
 	return rc;
 }
 
+static void close_cursors(struct commit *c)
+{
+	MDB_cursor **curs[] = {&c->vcur, &c->wversions, &c->wlatest,
+			       &c->wchanges};
+
+	for (size_t i = 0; i < ARRAY_SIZE(curs); i++) {
+		if (*curs[i])
+			mdb_cursor_close(*curs[i]);
+		*curs[i] = NULL;
+	}
+}
+
 static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		     struct elava_error *err)
 {
@@ -1005,8 +1022,13 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 	    (rc = store__meta_get_u64(txn, s, META_LAST_TIME, &last_time)) ||
 	    (rc = store__meta_get_u64(txn, s, META_SCAN_SEQ, &scan_seq)) ||
 	    (rc = store__meta_get_u64(txn, s, META_LIVE, &live)) ||
-	    (rc = mdb_cursor_open(txn, s->versions, &c->vcur)))
-		return store__mdb_error(s, rc, err, "read");
+	    (rc = mdb_cursor_open(txn, s->versions, &c->vcur)) ||
+	    (rc = mdb_cursor_open(txn, s->versions, &c->wversions)) ||
+	    (rc = mdb_cursor_open(txn, s->latest, &c->wlatest)) ||
+	    (rc = mdb_cursor_open(txn, s->changes, &c->wchanges))) {
+		rc = store__mdb_error(s, rc, err, "read");
+		goto out;
+	}
 	c->rev = current + 1;
 	c->t = time_now_ns();
 	/* Keep commit times monotonic so time → revision is well defined. */
@@ -1060,8 +1082,7 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		c->res->baseline = current == 0;
 	}
 out:
-	mdb_cursor_close(c->vcur);
-	c->vcur = NULL;
+	close_cursors(c);
 	return rc;
 }
 
