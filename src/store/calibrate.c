@@ -27,6 +27,7 @@ int store_calibrate_raw_puts(const char *dir,
 								sizeof(*order)));
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
 	MDB_dbi dbi;
 	size_t bytes = 0;
 	int64_t t0;
@@ -47,14 +48,18 @@ int store_calibrate_raw_puts(const char *dir,
 		goto out;
 	t0 = time_mono_ns();
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
-	    (rc = mdb_dbi_open(txn, NULL, 0, &dbi)))
+	    (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) ||
+	    (rc = mdb_cursor_open(txn, dbi, &cur)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		MDB_val k = {order[i]->key.len, order[i]->key.data};
 		MDB_val v = {order[i]->json.len, order[i]->json.data};
-		if ((rc = mdb_put(txn, dbi, &k, &v, sorted ? MDB_APPEND : 0)))
+		if ((rc = mdb_cursor_put(cur, &k, &v,
+					 sorted ? MDB_APPEND : 0)))
 			goto out;
 	}
+	mdb_cursor_close(cur);
+	cur = NULL;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)
@@ -62,6 +67,8 @@ int store_calibrate_raw_puts(const char *dir,
 	*puts_per_s = (double)n / ((double)(time_mono_ns() - t0) / 1e9);
 out:
 	xfree(order);
+	if (cur)
+		mdb_cursor_close(cur);
 	if (txn)
 		mdb_txn_abort(txn);
 	if (env)
