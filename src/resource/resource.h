@@ -251,4 +251,37 @@ void resource_diff_release(struct resource_diff *d);
  */
 int resource_diff_to_json(const struct resource_diff *d, struct buf *out);
 
+/*
+ * The field diff of two canonical resource JSON texts (as resource_to_json
+ * writes them), appended to out exactly as
+ * resource_diff_to_json(resource_diff(from_json(a), from_json(b), ign)) would
+ * append it — same paths, same order, same values, byte for byte — but
+ * computed by walking the two texts in step, without parsing them into
+ * values (no allocation beyond out, a path buffer, a key scratch buffer
+ * and the rule selection). Unchanged parts are skipped by comparing bytes,
+ * a changed value is reported as its own text. `type` selects the ignore
+ * rules (the record's type; NULL: only the rules for every type); ign may
+ * be NULL.
+ * Returns 0, ELAVA_E_PARSE when either text is NULL, not well-formed JSON
+ * (nesting capped at EJSON_MAX_DEPTH) or not in the canonical form, or
+ * ELAVA_E_TOOBIG (a text longer than RESOURCE_MAX_JSON, or out's cap);
+ * on error out is left as it was. Callers fall back to the parsing path on
+ * ELAVA_E_PARSE. The canonical form, as checked: an object with exactly
+ * the eleven members resource_to_json writes, in its order; object keys
+ * strictly increasing byte-wise (unescaped); strings valid UTF-8 escaped
+ * only as the canonical writer does; integers without "-0", within int64;
+ * created_at null or as resource_to_json prints a non-zero time; name and
+ * status strings or null; tags an object of strings; relationships sorted
+ * unique {"target","type"} string pairs. Reals must be spelled as
+ * ejson_dump_canonical spells them where they are compared or reported (a
+ * part equal byte for byte in both texts cannot change the result, and
+ * is not re-read). Whitespace between tokens is tolerated (and left out
+ * of reported values). What resource_validate checks beyond that (caps,
+ * identity spelling) is not re-checked. Thread-safe for distinct out
+ * buffers (ign is only read).
+ */
+int resource_diff_canonical(const char *a, size_t alen, const char *b,
+			    size_t blen, const struct resource_ignore *ign,
+			    const char *type, struct buf *out);
+
 #endif /* ELAVA_RESOURCE_H */

@@ -35,13 +35,30 @@ int store__event_json(struct buf *out, uint64_t rev, int64_t time_ns,
 	return buf_putc(out, '}');
 }
 
-int store__diff_json(struct store *s, const char *old_json, size_t old_len,
-		     const char *new_json, size_t new_len, struct buf *out)
+int store__diff_json(struct store *s, const char *key, size_t keylen,
+		     const char *old_json, size_t old_len, const char *new_json,
+		     size_t new_len, struct buf *out)
 {
+	char type[RESOURCE_MAX_FIELD + 1];
+	const char *t;
+	size_t tlen, start = out->len;
 	struct resource a, b;
 	struct resource_diff d = {0};
 	int rc;
 
+	/* Stored versions are canonical: diff the texts in step. */
+	store__key_type(key, keylen, &t, &tlen);
+	if (tlen > RESOURCE_MAX_FIELD)
+		tlen = RESOURCE_MAX_FIELD;
+	memcpy(type, t, tlen);
+	type[tlen] = '\0';
+	if (!resource_diff_canonical(old_json, old_len, new_json, new_len,
+				     s->ignore, type, out))
+		return 0;
+	/* Not canonical (an older writer?): the slow, parsing way. */
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
 	resource_init(&a);
 	resource_init(&b);
 	rc = resource_from_json(old_json, old_len, &a, NULL);
@@ -372,7 +389,7 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 		ch.kind = (enum store_change_kind)p[0];
 		buf_reset(&fields);
 		if (ch.kind == STORE_CHANGE_MODIFIED && prev)
-			store__diff_json(s, prev, prevlen,
+			store__diff_json(s, skey, skeylen, prev, prevlen,
 					 (const char *)p + VERSION_HDR_LEN,
 					 v.mv_size - VERSION_HDR_LEN, &fields);
 		else
@@ -602,7 +619,7 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		memset(&ch, 0, sizeof(ch));
 		buf_reset(&fields);
 		if (has_a && has_b) {
-			store__diff_json(s,
+			store__diff_json(s, keys[i].data, keys[i].len,
 					 (const char *)va.mv_data +
 						 VERSION_HDR_LEN,
 					 va.mv_size - VERSION_HDR_LEN,

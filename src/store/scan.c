@@ -718,7 +718,8 @@ static int write_observed(struct commit *c, MDB_txn *txn, const char *skey,
 		if (rc)
 			return store__mdb_error(s, rc, err, "read");
 		buf_reset(&c->fields);
-		store__diff_json(s, (const char *)ov.mv_data + VERSION_HDR_LEN,
+		store__diff_json(s, skey, skeylen,
+				 (const char *)ov.mv_data + VERSION_HDR_LEN,
 				 ov.mv_size - VERSION_HDR_LEN, json, jsonlen,
 				 &c->fields);
 	}

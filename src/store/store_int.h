@@ -123,11 +123,13 @@ int store__version_at(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 		      uint64_t *found_rev, MDB_val *val);
 
 /*
- * Field diff of two resource JSON versions as a canonical JSON array
- * appended to out ("[]" when either cannot be parsed).
+ * Field diff of two resource JSON versions of the resource stored under
+ * key (a storage key is fine: the type is in its prefix), as a canonical
+ * JSON array appended to out ("[]" when either cannot be parsed).
  */
-int store__diff_json(struct store *s, const char *old_json, size_t old_len,
-		     const char *new_json, size_t new_len, struct buf *out);
+int store__diff_json(struct store *s, const char *key, size_t keylen,
+		     const char *old_json, size_t old_len, const char *new_json,
+		     size_t new_len, struct buf *out);
 
 /* Append a change event object (canonical key order) to out. */
 int store__event_json(struct buf *out, uint64_t rev, int64_t time_ns,

@@ -778,6 +778,87 @@ static void test_diff_self_and_copies(void **state)
 	assert_null(d.fields);
 }
 
+/* --------------------------------------------------------- diff on text */
+
+/*
+ * s with whitespace after every structural character outside strings (and
+ * before the first): the same JSON, no longer byte for byte canonical.
+ */
+static char *spaced(const char *s)
+{
+	struct buf b;
+	bool in = false;
+
+	buf_init(&b, 0);
+	buf_puts(&b, " ");
+	for (const char *p = s; *p; p++) {
+		buf_putc(&b, *p);
+		if (in) {
+			if (*p == '\\')
+				buf_putc(&b, *++p);
+			else if (*p == '"')
+				in = false;
+		} else if (*p == '"') {
+			in = true;
+		} else if (strchr("{}[],:", *p)) {
+			buf_puts(&b, " \n\t\r");
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* resource_diff_canonical of two texts, appended after a marker. */
+static int text_diff(const char *a, const char *b,
+		     const struct resource_ignore *ign, const char *type,
+		     struct buf *out)
+{
+	buf_reset(out);
+	buf_puts(out, "keep");
+	return resource_diff_canonical(a, strlen(a), b, strlen(b), ign, type,
+				       out);
+}
+
+/*
+ * The diff of a and b by the parsing path, after checking that
+ * resource_diff_canonical on their canonical texts (and on a spaced-out
+ * spelling of them) appends exactly the same bytes. xfree the result.
+ */
+static char *diff_both_ways(const struct resource *a, const struct resource *b,
+			    const struct resource_ignore *ign)
+{
+	struct resource_diff d = {0};
+	char *ja = to_json(a), *jb = to_json(b);
+	char *sa = spaced(ja), *sb = spaced(jb);
+	struct buf want, got;
+	int rc;
+
+	buf_init(&want, 0);
+	buf_init(&got, 0);
+	assert_int_equal(resource_diff(a, b, ign, &d), 0);
+	assert_int_equal(resource_diff_to_json(&d, &want), 0);
+	rc = text_diff(ja, jb, ign, a->type, &got);
+	if (rc || strncmp(got.data, "keep", 4) ||
+	    strcmp(got.data + 4, want.data))
+		fail_msg("text diff: rc %d\n  old  %s\n  new  %s\n  want %s\n"
+			 "  got  %s",
+			 rc, ja, jb, want.data, got.data);
+	rc = text_diff(sa, sb, ign, a->type, &got);
+	if (rc || strcmp(got.data + 4, want.data))
+		fail_msg("spaced text diff: rc %d\n  want %s\n  got  %s", rc,
+			 want.data, got.data);
+	/* Identical texts: no change, whatever the rules. */
+	rc = text_diff(ja, ja, ign, a->type, &got);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got.data, "keep[]");
+	resource_diff_release(&d);
+	buf_release(&got);
+	xfree(ja);
+	xfree(jb);
+	xfree(sa);
+	xfree(sb);
+	return buf_detach(&want, NULL);
+}
+
 struct diff_case {
 	char *dir;
 	char *name;
@@ -870,6 +951,10 @@ static void test_diff_case(void **state)
 					d.fields[i].old_value));
 	}
 
+	/* The text walk says the same, both ways round. */
+	xfree(diff_both_ways(&a, &b, ign));
+	xfree(diff_both_ways(&b, &a, ign));
+
 	/* "Modified" (fingerprint) and "has changes" (diff) agree. */
 	fingerprint(&a, ign, fa);
 	fingerprint(&b, ign, fb);
@@ -886,6 +971,474 @@ static void test_diff_case(void **state)
 	resource_ignore_free(&ign);
 	resource_release(&a);
 	resource_release(&b);
+}
+
+/* ------------------------------------------------ diff on text: targeted */
+
+/* A record with the given members besides the identity ("" for none). */
+#define REC(members)                                                           \
+	"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","            \
+	"\"type\":\"vm\",\"id\":\"x\"" members "}"
+
+static void parse_rec(const char *json, struct resource *r)
+{
+	struct elava_error err = {0};
+
+	resource_init(r);
+	if (resource_from_json(json, strlen(json), r, &err))
+		fail_msg("'%s': %s", json, err.msg);
+}
+
+static struct resource_ignore *rules_of(const char *const *rules)
+{
+	struct resource_ignore *ign = resource_ignore_new();
+
+	for (size_t i = 0; rules && rules[i]; i += 2)
+		if (resource_ignore_add(ign, rules[i], rules[i + 1]))
+			fail_msg("bad rule '%s'", rules[i + 1]);
+	return ign;
+}
+
+static void test_diff_text_cases(void **state)
+{
+	/* Ignore rules: (type, path) pairs. */
+	static const char *const deep_rules[] = {
+		"vm",	 "attributes.a.b",
+		"*",	 "attributes.arr[1]",
+		"vm",	 "attributes.arr[2].x",
+		"vm",	 "attributes[\"q\\\"k\"]",
+		"vm",	 "attributes[\"d.e\"].f[0]",
+		"vm",	 "tags.Env",
+		"other", "attributes.c",
+		"other", "status",
+		"vm",	 "relationships[0].target",
+		"*",	 "created_at",
+		NULL,
+	};
+	static const char *const top_rules[] = {
+		"*",  "attributes", "vm", "tags",   "vm", "relationships",
+		"vm", "name",	    "*",  "status", NULL,
+	};
+	static const char *const rel_rules[] = {"vm", "relationships[1]",
+						NULL};
+	static const struct {
+		const char *name, *old, *new;
+		const char *const *rules;
+		const char *expected; /* NULL: only compared with the parser */
+	} cases[] = {
+		{"escaped keys",
+		 REC(",\"attributes\":{\"q\\\"uote\":1,\"back\\\\slash\":2,"
+		     "\"ctl\\u0001\":3,\"\\u00e9t\\u00e9\":4,\"a\\\"\":5,"
+		     "\"a\\n\":7,\"a\\/b\":9},\"tags\":{\"t\\\"ag\":\"v\","
+		     "\"\\t\":\"1\"}"),
+		 REC(",\"attributes\":{\"q\\\"uote\":10,\"back\\\\slash\":20,"
+		     "\"ctl\\u0001\":30,\"\xc3\xa9t\xc3\xa9\":40,\"a#\":6,"
+		     "\"a!\":8,\"a/b\":9},\"tags\":{\"t\\\"ag\":\"w\","
+		     "\"\\t\":\"2\"}"),
+		 NULL,
+		 /* Unescaped order: a\n < a! < a" < a# (escaped, a\" and
+		  * a\n would sort after a# and a!). */
+		 "[{\"new\":null,\"old\":7,\"path\":\"attributes.a\\n\"},"
+		 "{\"new\":8,\"old\":null,\"path\":\"attributes.a!\"},"
+		 "{\"new\":null,\"old\":5,\"path\":"
+		 "\"attributes[\\\"a\\\\\\\"\\\"]\"},"
+		 "{\"new\":6,\"old\":null,\"path\":\"attributes.a#\"},"
+		 "{\"new\":20,\"old\":2,\"path\":"
+		 "\"attributes[\\\"back\\\\\\\\slash\\\"]\"},"
+		 "{\"new\":30,\"old\":3,\"path\":\"attributes.ctl\\u0001\"},"
+		 "{\"new\":10,\"old\":1,\"path\":"
+		 "\"attributes[\\\"q\\\\\\\"uote\\\"]\"},"
+		 "{\"new\":40,\"old\":4,\"path\":"
+		 "\"attributes.\xc3\xa9t\xc3\xa9\"},"
+		 "{\"new\":\"2\",\"old\":\"1\",\"path\":\"tags.\\t\"},"
+		 "{\"new\":\"w\",\"old\":\"v\",\"path\":"
+		 "\"tags[\\\"t\\\\\\\"ag\\\"]\"}]"},
+		{"arrays of different lengths",
+		 REC(",\"attributes\":{\"l\":[1,2,3],\"m\":[],"
+		     "\"n\":[[1],[2,3]],"
+		     "\"o\":[{\"a\":1},{\"b\":[true]}]}"),
+		 REC(",\"attributes\":{\"l\":[1],\"m\":[{\"a\":1}],"
+		     "\"n\":[[1,4],[2]],\"o\":[{\"a\":1}]}"),
+		 NULL, NULL},
+		{"nested kind changes",
+		 REC(",\"attributes\":{\"k\":{\"a\":{\"b\":1},\"c\":[1],"
+		     "\"d\":\"s\",\"e\":true,\"f\":null,\"g\":1.5,\"h\":{},"
+		     "\"i\":[]}}"),
+		 REC(",\"attributes\":{\"k\":{\"a\":[1],\"c\":{\"x\":1},"
+		     "\"d\":1,\"e\":null,\"f\":false,\"g\":\"1.5\",\"h\":[],"
+		     "\"i\":{}}}"),
+		 NULL, NULL},
+		{"numbers",
+		 REC(",\"attributes\":{\"n\":[1,1.5,1e300,-2,0.1,"
+		     "123456789012345678,-9223372036854775808,2.5e-320,"
+		     "4.35],\"x\":{\"r\":[0.1,-7.25e-10]}}"),
+		 REC(",\"attributes\":{\"n\":[1.0,2.5,1e301,-2.0,"
+		     "0.30000000000000004,9007199254740993,"
+		     "9223372036854775807,2.5e-320,4.3500000000000005],"
+		     "\"y\":{\"r\":[1e22,123.456]}}"),
+		 NULL, NULL},
+		{"ignore rules at several depths",
+		 REC(",\"status\":\"a\","
+		     "\"created_at\":\"2026-01-01T00:00:00Z\","
+		     "\"tags\":{\"Env\":\"prod\",\"Team\":\"x\"},"
+		     "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"},"
+		     "{\"type\":\"u\",\"target\":\"b\"}],"
+		     "\"attributes\":{\"a\":{\"b\":1,\"c\":2},"
+		     "\"arr\":[1,2,{\"x\":1,\"y\":1},4],\"q\\\"k\":1,"
+		     "\"d.e\":{\"f\":[1,2]},\"c\":1}"),
+		 REC(",\"status\":\"b\","
+		     "\"created_at\":\"2026-01-02T00:00:00Z\","
+		     "\"tags\":{\"Env\":\"dev\",\"Team\":\"y\"},"
+		     "\"relationships\":[{\"type\":\"t\",\"target\":\"c\"},"
+		     "{\"type\":\"u\",\"target\":\"d\"}],"
+		     "\"attributes\":{\"a\":{\"b\":[2],\"c\":3},"
+		     "\"arr\":[1,3,{\"x\":2,\"y\":2}],\"q\\\"k\":2,"
+		     "\"d.e\":{\"f\":[3,4]},\"c\":2}"),
+		 deep_rules,
+		 "[{\"new\":3,\"old\":2,\"path\":\"attributes.a.c\"},"
+		 "{\"new\":2,\"old\":1,\"path\":\"attributes.arr[2].y\"},"
+		 "{\"new\":null,\"old\":4,\"path\":\"attributes.arr[3]\"},"
+		 "{\"new\":2,\"old\":1,\"path\":\"attributes.c\"},"
+		 "{\"new\":4,\"old\":2,\"path\":"
+		 "\"attributes[\\\"d.e\\\"].f[1]\"},"
+		 "{\"new\":\"d\",\"old\":\"b\",\"path\":"
+		 "\"relationships[1].target\"},"
+		 "{\"new\":\"b\",\"old\":\"a\",\"path\":\"status\"},"
+		 "{\"new\":\"y\",\"old\":\"x\",\"path\":\"tags.Team\"}]"},
+		{"top-level fields ignored",
+		 REC(",\"name\":\"n\",\"status\":\"a\",\"tags\":{\"a\":\"1\"},"
+		     "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"}],"
+		     "\"attributes\":{\"a\":1},"
+		     "\"created_at\":\"2026-01-01T00:00:00Z\""),
+		 REC(",\"status\":\"b\",\"tags\":{\"b\":\"1\"},"
+		     "\"attributes\":{\"a\":[1]}"),
+		 top_rules,
+		 "[{\"new\":null,\"old\":\"2026-01-01T00:00:00.000Z\","
+		 "\"path\":\"created_at\"}]"},
+		{"relationships",
+		 REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
+		     "\"aws:1:r:disk:d-1\"},{\"type\":\"uses\",\"target\":"
+		     "\"aws:1:r:sg:sg-1\"}]"),
+		 REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
+		     "\"aws:1:r:disk:d-2\"},{\"type\":\"uses\",\"target\":"
+		     "\"aws:1:r:sg:sg-1\"},{\"type\":\"uses\",\"target\":"
+		     "\"aws:1:r:sg:sg-\\\"2\"}]"),
+		 NULL, NULL},
+		{"relationships all gone",
+		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
+		     "{\"type\":\"a\",\"target\":\"c\"}]"),
+		 REC(""), NULL, NULL},
+		{"relationships, one ignored",
+		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
+		     "{\"type\":\"a\",\"target\":\"c\"}]"),
+		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"}]"),
+		 rel_rules, "[]"},
+		{"created_at, name, status set and unset",
+		 REC(",\"created_at\":\"2026-01-01T00:00:00.5+02:00\","
+		     "\"name\":\"n\",\"status\":null"),
+		 REC(",\"created_at\":null,\"status\":\"s\""), NULL,
+		 "[{\"new\":null,\"old\":\"2025-12-31T22:00:00.500Z\","
+		 "\"path\":\"created_at\"},"
+		 "{\"new\":null,\"old\":\"n\",\"path\":\"name\"},"
+		 "{\"new\":\"s\",\"old\":null,\"path\":\"status\"}]"},
+		{"empty containers",
+		 REC(",\"attributes\":{\"a\":{},\"b\":[],\"c\":{\"d\":[]}}"),
+		 REC(",\"attributes\":{\"a\":{\"x\":{}},\"b\":[[]],"
+		     "\"c\":{\"d\":{}},\"e\":\"\"}"),
+		 NULL, NULL},
+		{"tags",
+		 REC(",\"tags\":{\"Env\":\"prod\",\"gone\":\"x\",\"a.b\":\"1\","
+		     "\"same\":\"\\u0007\"}"),
+		 REC(",\"tags\":{\"Env\":\"dev\",\"new\":\"y\\ny\","
+		     "\"a.b\":\"2\",\"same\":\"\\u0007\"}"),
+		 NULL, NULL},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct resource_ignore *ign = rules_of(cases[i].rules);
+		struct resource ra, rb;
+		char *got;
+
+		parse_rec(cases[i].old, &ra);
+		parse_rec(cases[i].new, &rb);
+		got = diff_both_ways(&ra, &rb, ign);
+		xfree(diff_both_ways(&rb, &ra, ign));
+		if (cases[i].expected && strcmp(got, cases[i].expected))
+			fail_msg("%s:\n  expected %s\n  got      %s",
+				 cases[i].name, cases[i].expected, got);
+		if (!cases[i].expected && !strcmp(got, "[]"))
+			fail_msg("%s: no change found", cases[i].name);
+		xfree(got);
+		resource_release(&ra);
+		resource_release(&rb);
+		resource_ignore_free(&ign);
+	}
+}
+
+/* A canonical record whose attributes are `attrs` (and identity). */
+#define CANON(attrs)                                                           \
+	"{\"account\":\"1\",\"attributes\":" attrs ",\"created_at\":null,"     \
+	"\"id\":\"x\",\"name\":null,\"provider\":\"aws\",\"region\":\"r\","    \
+	"\"relationships\":[],\"status\":null,\"tags\":{},\"type\":\"vm\"}"
+/* The same with the other members after attributes given whole. */
+#define CANON2(attrs, rest)                                                    \
+	"{\"account\":\"1\",\"attributes\":" attrs rest ",\"type\":\"vm\"}"
+#define REST(created, name, rels, status, tags)                                \
+	",\"created_at\":" created ",\"id\":\"x\",\"name\":" name              \
+	",\"provider\":\"aws\",\"region\":\"r\",\"relationships\":" rels       \
+	",\"status\":" status ",\"tags\":" tags
+
+/* Refused, both ways round, leaving out as it was. */
+static void expect_refused(const char *bad, size_t badlen, const char *good,
+			   int code)
+{
+	struct buf out;
+	int rc;
+
+	buf_init(&out, 0);
+	buf_puts(&out, "keep");
+	rc = resource_diff_canonical(bad, badlen, good, strlen(good), NULL,
+				     "vm", &out);
+	if (rc != code || out.len != 4 || strcmp(out.data, "keep"))
+		fail_msg("'%.*s' as old: rc %d, out '%s'", (int)badlen, bad, rc,
+			 out.data);
+	rc = resource_diff_canonical(good, strlen(good), bad, badlen, NULL,
+				     "vm", &out);
+	if (rc != code || out.len != 4 || strcmp(out.data, "keep"))
+		fail_msg("'%.*s' as new: rc %d, out '%s'", (int)badlen, bad, rc,
+			 out.data);
+	buf_release(&out);
+}
+
+static void test_diff_text_refused(void **state)
+{
+	/* Each differs from `good` at attributes.a, so values are compared. */
+	static const char good[] = CANON("{\"a\":2}");
+	static const char *const bad[] = {
+		/* not well-formed */
+		"",
+		"   ",
+		"[]",
+		"{",
+		CANON("{\"a\":}"),
+		CANON("{\"a\":[1,]}"),
+		CANON("{\"a\":{\"b\":1,}}"),
+		CANON("{\"a\":[1}"),
+		CANON("{\"a\":{\"b\":1]}"),
+		CANON("{\"a\" 1}"),
+		CANON("{\"a\":1}}"),
+		CANON("{\"a\":tru}"),
+		CANON("{\"a\":nul}"),
+		CANON("{\"a\":01}"),
+		CANON("{\"a\":1.}"),
+		CANON("{\"a\":.5}"),
+		CANON("{\"a\":1e}"),
+		CANON("{\"a\":-}"),
+		CANON("{\"a\":+1}"),
+		CANON("{\"a\":\"\\x\"}"),
+		CANON("{\"a\":\"\\u00\"}"),
+		CANON("{\"a\":\"\\u12G4\"}"),
+		CANON("{\"a\":\"\x01\"}"),
+		CANON("{\"a\":\"\xff\"}"),
+		CANON("{\"a\":\"\xc3\"}"),
+		CANON("{\"a\":\"\xed\xa0\x80\"}"), /* a surrogate in UTF-8 */
+		CANON("{\"a\":\"unterminated}"),
+		CANON("{\"a\":1}") "x",
+		CANON("{\"a\":1}") CANON("{\"a\":1}"),
+		/* well-formed, not canonical */
+		CANON("{\"b\":1,\"a\":1}"),
+		CANON("{\"a\":1,\"a\":1}"),
+		CANON("{\"a\":\"\\/\"}"),
+		CANON("{\"a\":\"\\u0041\"}"),
+		CANON("{\"a\":\"\\u001F\"}"),
+		CANON("{\"a\":\"\\u000a\"}"),
+		CANON("{\"a\":\"\\u0000\"}"),
+		CANON("{\"a\":\"\\ud83d\\ude00\"}"),
+		CANON("{\"a\":1.0}"),
+		CANON("{\"a\":1e2}"),
+		CANON("{\"a\":1E+300}"),
+		CANON("{\"a\":0.10}"),
+		CANON("{\"a\":1e999}"),
+		CANON("{\"a\":-0}"),
+		CANON("{\"a\":-0.0}"),
+		CANON("{\"a\":9223372036854775808}"),
+		CANON("{\"a\":-9223372036854775809}"),
+		CANON("{\"a\":123456789012345678901}"),
+		CANON("{\"a\":{\"b\":1.50}}"), /* emitted whole */
+		CANON("{\"a\":[0.30000000000000000]}"),
+		/* not the record's shape */
+		"{\"account\":\"1\",\"attributes\":{\"a\":1}}",
+		CANON2("{\"a\":1}", ",\"created_at\":null,\"id\":\"x\","
+				    "\"name\":null,\"provider\":\"aws\","
+				    "\"region\":\"r\",\"relationships\":[],"
+				    "\"tags\":{}"), /* no status */
+		CANON2("{\"a\":1}", ",\"color\":1" REST("null", "null", "[]",
+							 "null", "{}")),
+		"{\"attributes\":{\"a\":1},\"account\":\"1\"" REST(
+			"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
+		CANON2("{\"a\":1}", REST("null", "null", "[]", "null", "{}"))
+			",\"type\":\"vm\"}",
+		CANON2("[]", REST("null", "null", "[]", "null", "{}")),
+		CANON2("null", REST("null", "null", "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "null", "[]", "null", "null")),
+		CANON2("{\"a\":1}", REST("null", "null", "[]", "null",
+					 "{\"k\":1}")),
+		CANON2("{\"a\":1}", REST("null", "null", "[]", "null",
+					 "{\"k\":null}")),
+		CANON2("{\"a\":1}", REST("null", "null", "null", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "null", "{}", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "null", "[1]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "null", "[{}]", "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null", "[{\"target\":\"a\"}]", "null",
+			    "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null",
+			    "[{\"target\":\"a\",\"type\":\"t\",\"z\":1}]",
+			    "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null", "[{\"target\":1,\"type\":\"t\"}]",
+			    "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null",
+			    "[{\"target\":\"b\",\"type\":\"t\"},"
+			    "{\"target\":\"a\",\"type\":\"t\"}]",
+			    "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null",
+			    "[{\"target\":\"a\",\"type\":\"u\"},"
+			    "{\"target\":\"b\",\"type\":\"t\"}]",
+			    "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("null", "null",
+			    "[{\"target\":\"a\",\"type\":\"t\"},"
+			    "{\"target\":\"a\",\"type\":\"t\"}]",
+			    "null", "{}")),
+		CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00Z\"", "null",
+					 "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00.000+00:00\"",
+					 "null", "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("\"1970-01-01T00:00:00.000Z\"", "null",
+					 "[]", "null", "{}")),
+		CANON2("{\"a\":1}",
+		       REST("\"yesterday\"", "null", "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("0", "null", "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "1", "[]", "null", "{}")),
+		CANON2("{\"a\":1}", REST("null", "null", "[]", "false", "{}")),
+		"{\"account\":1,\"attributes\":{\"a\":1}" REST(
+			"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
+	};
+	struct buf out;
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		expect_refused(bad[i], strlen(bad[i]), good, ELAVA_E_PARSE);
+	expect_refused(NULL, 0, good, ELAVA_E_PARSE);
+
+	/* Every truncation of a real record. */
+	{
+		struct resource r;
+		char *j;
+		size_t n;
+
+		make_instance(&r);
+		resource_tag_set(&r, "q\"k\x01", "\xc3\xa9");
+		j = to_json(&r);
+		n = strlen(j);
+		for (size_t len = 0; len < n; len++)
+			expect_refused(j, len, good, ELAVA_E_PARSE);
+		xfree(j);
+		resource_release(&r);
+	}
+
+	/* Too long for a record, and too much for out's cap. */
+	{
+		size_t big = RESOURCE_MAX_JSON + 1;
+		char *huge = xmalloc(big);
+
+		memset(huge, ' ', big);
+		memcpy(huge, good, strlen(good));
+		expect_refused(huge, big, good, ELAVA_E_TOOBIG);
+		xfree(huge);
+	}
+	buf_init(&out, 8);
+	buf_puts(&out, "keep");
+	assert_int_equal(resource_diff_canonical(good, strlen(good),
+						 CANON("{\"a\":3}"),
+						 strlen(CANON("{\"a\":3}")),
+						 NULL, "vm", &out),
+			 ELAVA_E_TOOBIG);
+	assert_string_equal(out.data, "keep");
+	buf_release(&out);
+}
+
+/*
+ * Nesting: the text walk accepts exactly what resource_from_json accepts
+ * (EJSON_MAX_DEPTH as ejson_parse counts it) and refuses a depth bomb.
+ */
+static void test_diff_text_depth(void **state)
+{
+	(void)state;
+
+	for (size_t k = 55; k <= 70; k++) {
+		struct buf a, b, out;
+		struct resource ra;
+		int parsed, rc;
+
+		buf_init(&a, 0);
+		buf_init(&b, 0);
+		buf_init(&out, 0);
+		for (int side = 0; side < 2; side++) {
+			struct buf *t = side ? &b : &a;
+
+			buf_puts(t, "{\"account\":\"1\","
+				    "\"attributes\":{\"a\":");
+			for (size_t i = 0; i < k; i++)
+				buf_puts(t, "[");
+			buf_puts(t, side ? "2" : "1");
+			for (size_t i = 0; i < k; i++)
+				buf_puts(t, "]");
+			buf_puts(t, "}" REST("null", "null", "[]", "null",
+					     "{}") ",\"type\":\"vm\"}");
+		}
+		resource_init(&ra);
+		parsed = resource_from_json(a.data, a.len, &ra, NULL);
+		rc = resource_diff_canonical(a.data, a.len, b.data, b.len, NULL,
+					     "vm", &out);
+		if (parsed == 0) {
+			struct resource rb;
+			char *want;
+
+			assert_int_equal(rc, 0);
+			parse_rec(b.data, &rb);
+			want = diff_both_ways(&ra, &rb, NULL);
+			assert_string_equal(out.data, want);
+			xfree(want);
+			resource_release(&rb);
+		} else {
+			assert_int_equal(parsed, ELAVA_E_TOOBIG);
+			assert_int_equal(rc, ELAVA_E_PARSE);
+			assert_int_equal(out.len, 0);
+		}
+		resource_release(&ra);
+		buf_release(&a);
+		buf_release(&b);
+		buf_release(&out);
+	}
+
+	/* A bomb: deep enough to overflow a stack that recursed blindly. */
+	{
+		size_t n = 1000000;
+		struct buf bomb;
+
+		buf_init(&bomb, 0);
+		buf_puts(&bomb, "{\"account\":\"1\",\"attributes\":{\"a\":");
+		for (size_t i = 0; i < n; i++)
+			buf_putc(&bomb, '[');
+		expect_refused(bomb.data, bomb.len, CANON("{}"), ELAVA_E_PARSE);
+		buf_release(&bomb);
+	}
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -940,6 +1493,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_key_and_scope),
 		cmocka_unit_test(test_ignore_rules),
 		cmocka_unit_test(test_diff_self_and_copies),
+		cmocka_unit_test(test_diff_text_cases),
+		cmocka_unit_test(test_diff_text_refused),
+		cmocka_unit_test(test_diff_text_depth),
 	};
 	struct diff_case *cases = NULL;
 	struct CMUnitTest *tests;
