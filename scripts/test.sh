@@ -61,7 +61,7 @@ if command -v clang >/dev/null; then
       name=${f##*/fuzz_}
       corpus=$(mktemp -d)
       cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
-      if "$f" -runs="${FUZZ_RUNS:-30000}" -max_len=65536 -seed=1 \
+      if "$f" -runs="${FUZZ_RUNS:-200000}" -max_len=65536 -seed=1 \
            "$corpus" >"$corpus.log" 2>&1; then
         pass; echo "fuzz $name: ok"
       else
