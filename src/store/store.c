@@ -567,9 +567,13 @@ int store__check_rev(struct store *s, MDB_txn *txn, uint64_t *rev,
 	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &cur)) ||
 	    (rc = store__meta_get_u64(txn, s, META_COMPACTED, &compacted)))
 		return store__mdb_error(s, rc, err, "read");
+	if (cur == 0)
+		return elava_error_set(err, ELAVA_E_NOTFOUND,
+				       "store '%s' has no scans recorded yet",
+				       s->path);
 	if (*rev == 0)
 		*rev = cur;
-	if (*rev == 0 || *rev > cur)
+	if (*rev > cur)
 		return elava_error_set(err, ELAVA_E_NOTFOUND,
 				       "revision %llu does not exist in store "
 				       "'%s' (current revision is %llu)",

@@ -363,6 +363,7 @@ static void test_reads(void **state)
 			 ELAVA_E_NOTFOUND);
 	assert_int_equal(store_inventory(s, 0, NULL, collect_key, NULL, &err),
 			 ELAVA_E_NOTFOUND);
+	assert_non_null(strstr(err.msg, "has no scans recorded yet"));
 	for (int round = 0; round < 4; round++) {
 		struct store_scan *sc = begin(s);
 		add(sc, "us-east-1", "ec2_instance", "i-1", "prod", round);
