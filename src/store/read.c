@@ -105,6 +105,47 @@ int store__version_at(struct store *s, MDB_txn *txn, MDB_cursor *cur,
 	return 0;
 }
 
+/*
+ * A read snapshot with a cursor on each of up to two databases: what every
+ * read below starts with. With rev non-NULL, *rev is checked against the
+ * snapshot (and 0 resolved to the current revision).
+ */
+struct snap {
+	MDB_txn *txn;
+	MDB_cursor *cur[2];
+};
+
+static void snap_close(struct store *s, struct snap *sn)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sn->cur); i++)
+		if (sn->cur[i])
+			mdb_cursor_close(sn->cur[i]);
+	memset(sn->cur, 0, sizeof(sn->cur));
+	store__read_end(s, &sn->txn);
+}
+
+static int snap_open(struct store *s, uint64_t *rev, MDB_dbi db0, MDB_dbi db1,
+		     size_t ndbs, struct snap *sn, struct elava_error *err)
+{
+	MDB_dbi dbs[2] = {db0, db1};
+	int rc;
+
+	memset(sn, 0, sizeof(*sn));
+	if ((rc = store__read_begin(s, &sn->txn, err)))
+		return rc;
+	if (rev && (rc = store__check_rev(s, sn->txn, rev, err)))
+		goto fail;
+	for (size_t i = 0; i < ndbs; i++)
+		if ((rc = mdb_cursor_open(sn->txn, dbs[i], &sn->cur[i]))) {
+			rc = store__mdb_error(s, rc, err, "read");
+			goto fail;
+		}
+	return 0;
+fail:
+	snap_close(s, sn);
+	return rc;
+}
+
 int store_current_revision(struct store *s, uint64_t *rev,
 			   struct elava_error *err)
 {
@@ -123,18 +164,14 @@ int store_current_revision(struct store *s, uint64_t *rev,
 int store_revision_at_time(struct store *s, int64_t t_ns, uint64_t *rev,
 			   struct elava_error *err)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+	struct snap sn;
 	uint8_t tk[16];
 	MDB_val k = {16, tk}, v;
-	int rc = store__read_begin(s, &txn, err);
+	int rc = snap_open(s, NULL, s->times, 0, 1, &sn, err);
 
 	if (rc)
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->times, &cur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
+	MDB_cursor *cur = sn.cur[0];
 	/* First entry after t, then one back: the newest commit <= t. */
 	be64_put(tk, t_ns < 0 ? 0 : (uint64_t)t_ns);
 	memset(tk + 8, 0xff, 8);
@@ -155,10 +192,7 @@ int store_revision_at_time(struct store *s, int64_t t_ns, uint64_t *rev,
 	} else {
 		rc = store__mdb_error(s, rc, err, "read");
 	}
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 	return rc;
 }
 
@@ -231,8 +265,7 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 		    store_item_fn fn, void *ud, struct elava_error *err)
 {
 	struct inv_ctx c = {s, f, fn, ud, BUF_INIT, {0}};
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+	struct snap sn;
 	MDB_val k, v, best = {0, NULL};
 	const char *group = NULL;
 	size_t grouplen = 0;
@@ -241,14 +274,9 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 
 	buf_init(&c.key, 0);
 	resource_init(&c.r);
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, &rev, s->versions, 0, 1, &sn, err)))
 		goto done;
-	if ((rc = store__check_rev(s, txn, &rev, err)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->versions, &cur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
+	MDB_cursor *cur = sn.cur[0];
 	/*
 	 * versions is sorted by (key, revision): walk it once, and for each
 	 * key keep the newest version at or before rev.
@@ -286,9 +314,7 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 	if (group && best.mv_data)
 		rc = emit_item(&c, group, grouplen, bestrev, &best);
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 done:
 	buf_release(&c.key);
 	resource_release(&c.r);
@@ -301,23 +327,17 @@ int store_get(struct store *s, const char *key, uint64_t rev,
 	struct inv_ctx c = {s, NULL, fn, ud, BUF_INIT, {0}};
 	char skey[STORE_SKEY_MAX];
 	size_t skeylen = store__skey(key, strlen(key), skey);
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+	struct snap sn;
 	MDB_val v;
 	uint64_t frev;
 	int rc;
 
 	buf_init(&c.key, 0);
 	resource_init(&c.r);
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, &rev, s->versions, 0, 1, &sn, err)))
 		goto done;
-	if ((rc = store__check_rev(s, txn, &rev, err)))
-		goto out;
-	if ((rc = mdb_cursor_open(txn, s->versions, &cur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
-	rc = store__version_at(s, txn, cur, skey, skeylen, rev, &frev, &v);
+	rc = store__version_at(s, sn.txn, sn.cur[0], skey, skeylen, rev, &frev,
+			       &v);
 	if (!rc && ((const uint8_t *)v.mv_data)[0] == STORE_CHANGE_DISAPPEARED)
 		rc = MDB_NOTFOUND;
 	if (rc == MDB_NOTFOUND)
@@ -329,10 +349,7 @@ int store_get(struct store *s, const char *key, uint64_t rev,
 		rc = store__mdb_error(s, rc, err, "read");
 	else
 		rc = emit_item(&c, skey, skeylen, frev, &v);
-out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 done:
 	buf_release(&c.key);
 	resource_release(&c.r);
@@ -347,8 +364,8 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 	size_t skeylen = store__skey(key, keylen, skey);
 	uint8_t vk[STORE_SKEY_MAX + 9];
 	size_t vklen = store__version_key(skey, skeylen, 0, vk);
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+	struct snap sn;
+	MDB_cursor *cur;
 	MDB_val k = {vklen, vk}, v;
 	const char *prev = NULL;
 	size_t prevlen = 0, n = 0;
@@ -365,12 +382,9 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 		typelen = RESOURCE_MAX_FIELD;
 	memcpy(typebuf, type, typelen);
 	typebuf[typelen] = '\0';
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, NULL, s->versions, 0, 1, &sn, err)))
 		goto done;
-	if ((rc = mdb_cursor_open(txn, s->versions, &cur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
+	cur = sn.cur[0];
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct store_change ch;
@@ -421,9 +435,7 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 				 "no history for '%s' in store '%s'", key,
 				 s->path);
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 done:
 	buf_release(&fields);
 	buf_release(&event);
@@ -447,8 +459,9 @@ static void key_type_copy(const char *key, size_t keylen, char *out,
 int store_changes(struct store *s, uint64_t from, uint64_t to,
 		  store_change_fn fn, void *ud, struct elava_error *err)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL, *vcur = NULL;
+	struct snap sn;
+	MDB_txn *txn;
+	MDB_cursor *cur, *vcur;
 	uint8_t start[8];
 	MDB_val k = {sizeof(start), start}, v;
 	struct buf key, event, fields;
@@ -459,11 +472,12 @@ int store_changes(struct store *s, uint64_t from, uint64_t to,
 	buf_init(&key, 0);
 	buf_init(&event, 0);
 	buf_init(&fields, 0);
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, NULL, s->changes, s->versions, 2, &sn, err)))
 		goto done;
-	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &current)) ||
-	    (rc = mdb_cursor_open(txn, s->changes, &cur)) ||
-	    (rc = mdb_cursor_open(txn, s->versions, &vcur))) {
+	txn = sn.txn;
+	cur = sn.cur[0];
+	vcur = sn.cur[1];
+	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &current))) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
 	}
@@ -523,11 +537,7 @@ int store_changes(struct store *s, uint64_t from, uint64_t to,
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : store__mdb_error(s, rc, err, "read");
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	if (vcur)
-		mdb_cursor_close(vcur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 done:
 	buf_release(&key);
 	buf_release(&event);
@@ -547,8 +557,9 @@ static int cmp_keys(const void *a, const void *b)
 int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 	       void *ud, struct elava_error *err)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *rcur = NULL, *vcur = NULL;
+	struct snap sn;
+	MDB_txn *txn;
+	MDB_cursor *rcur, *vcur;
 	struct buf *keys = NULL;
 	size_t nkeys = 0, cap = 0;
 	struct buf fields, event, key;
@@ -565,16 +576,13 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 				       "revision (got %llu and %llu)",
 				       (unsigned long long)a,
 				       (unsigned long long)b);
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, &a, s->changes, s->versions, 2, &sn, err)))
 		goto done;
-	if ((rc = store__check_rev(s, txn, &a, err)) ||
-	    (rc = store__check_rev(s, txn, &b, err)))
+	txn = sn.txn;
+	rcur = sn.cur[0];
+	vcur = sn.cur[1];
+	if ((rc = store__check_rev(s, txn, &b, err)))
 		goto out;
-	if ((rc = mdb_cursor_open(txn, s->changes, &rcur)) ||
-	    (rc = mdb_cursor_open(txn, s->versions, &vcur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
 	/* Keys touched in (a, b]; a resource untouched there is unchanged. */
 	be64_put(start, a + 1);
 	for (rc = mdb_cursor_get(rcur, &k, &v, MDB_SET_RANGE); !rc;
@@ -671,11 +679,7 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		rc = fn(&ch, ud);
 	}
 out:
-	if (rcur)
-		mdb_cursor_close(rcur);
-	if (vcur)
-		mdb_cursor_close(vcur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 done:
 	for (size_t i = 0; i < nkeys; i++)
 		buf_release(&keys[i]);
@@ -696,18 +700,15 @@ static size_t obj_size(const struct ejson *o, const char *name)
 int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 		struct elava_error *err)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
+	struct snap sn;
+	MDB_cursor *cur;
 	MDB_val k, v;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = store__read_begin(s, &txn, err)))
+	if ((rc = snap_open(s, NULL, s->scans, 0, 1, &sn, err)))
 		return rc;
-	if ((rc = mdb_cursor_open(txn, s->scans, &cur))) {
-		rc = store__mdb_error(s, rc, err, "read");
-		goto out;
-	}
+	cur = sn.cur[0];
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	     !rc && (!limit || n < limit);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
@@ -755,9 +756,7 @@ int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 	else if (rc > 0)
 		rc = store__mdb_error(s, rc, err, "read");
 out:
-	if (cur)
-		mdb_cursor_close(cur);
-	store__read_end(s, &txn);
+	snap_close(s, &sn);
 	return rc;
 }
 
