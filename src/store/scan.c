@@ -263,6 +263,16 @@ static int load_index(struct store_scan *sc, struct elava_error *err)
 			continue;
 		size_t slen = resource_key_scope_len(k.mv_data, k.mv_size);
 		uint32_t scope = scope_intern(&sc->scopes, k.mv_data, slen);
+		if (!slen || !scope) {
+			rc = elava_error_set(err, ELAVA_E_CORRUPT,
+					     "store '%s': bad key or too many "
+					     "scopes in the index ('%.*s')",
+					     s->path,
+					     (int)(k.mv_size > 200 ? 200
+								   : k.mv_size),
+					     (const char *)k.mv_data);
+			goto out;
+		}
 		idx_reserve_one(&sc->idx);
 		key_hash(k.mv_data, k.mv_size, h);
 		struct idx_entry *e = idx_slot(&sc->idx, h);
