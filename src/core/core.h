@@ -258,6 +258,80 @@ int ejson_dump_canonical(const struct ejson *v, struct buf *out);
 /* Equality of canonical forms (so 1 equals 1.0). */
 bool ejson_equal(const struct ejson *a, const struct ejson *b);
 
+/* ------------------------------------------------------ JSON text scanning */
+
+/*
+ * Validating JSON text without building a tree (jscan.c), for hot paths
+ * where ejson_parse costs too much: WAL entry data, canonical record diffs.
+ * Every function reads no byte at or past `end`, moves *pp only on success
+ * and returns 0 or ELAVA_E_PARSE. Flags are only ever added to *flags; they
+ * say what the scanned text holds beyond the canonical form
+ * ejson_dump_canonical writes:
+ */
+#define JSCAN_WS 0x01u		/* whitespace between tokens */
+#define JSCAN_REAL 0x02u	/* a number with a fraction or exponent */
+#define JSCAN_ESCAPE 0x04u	/* a string with a backslash escape */
+/* An escape the canonical writer does not use (\/, \u0041, surrogate
+ * pairs, upper-case hex), or an integer it would not print back: -0, or
+ * outside int64 (which ejson_parse refuses). Reals are only JSCAN_REAL:
+ * whether one is spelled canonically takes a strtod, left to the caller. */
+#define JSCAN_NONCANONICAL 0x08u
+/* An object's keys are not strictly increasing byte-wise once decoded:
+ * unsorted or duplicated (ejson_parse refuses duplicates). */
+#define JSCAN_UNSORTED 0x10u
+/* A scalar at depth_left 0: the containers were within the cap, but
+ * ejson_parse counts the scalar as one more level and would refuse it. */
+#define JSCAN_DEEP 0x20u
+
+/*
+ * Scan one JSON value (no whitespace around it) from *pp, leaving *pp just
+ * past it. RFC 8259 grammar; strings valid UTF-8 without raw control
+ * characters and without \u0000; lone surrogate escapes refused; numbers of
+ * any size. depth_left: how many levels of containers may still open, this
+ * value's own included (a container at 0 fails; a scalar at 0 sets
+ * JSCAN_DEEP). To accept what ejson_parse accepts up to duplicate keys and
+ * number range, pass EJSON_MAX_DEPTH and refuse JSCAN_DEEP.
+ */
+int jscan_value(const char **pp, const char *end, unsigned depth_left,
+		unsigned *flags);
+
+/*
+ * Scan one JSON string, *pp at its opening quote, as jscan_value does. When
+ * decode is not NULL its content is appended there unescaped (not
+ * NUL-terminated); on error decode may hold part of it, and buf errors
+ * (ELAVA_E_TOOBIG, ...) are returned as they are.
+ */
+int jscan_string(const char **pp, const char *end, unsigned *flags,
+		 struct buf *decode);
+
+/*
+ * Skip JSON whitespace at *pp; sets JSCAN_WS if any. flags may be NULL.
+ * Inline: it runs between every two tokens, and canonical text has none.
+ */
+static inline void jscan_ws(const char **pp, const char *end,
+			    unsigned *flags)
+{
+	const char *p = *pp;
+
+	while (p < end &&
+	       (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p != *pp) {
+		if (flags)
+			*flags |= JSCAN_WS;
+		*pp = p;
+	}
+}
+
+/*
+ * strcmp order (-1, 0, 1) of two strings' decoded contents: a[0..an) and
+ * b[0..bn) are what lies between the quotes of strings jscan_string
+ * accepted, still escaped; a_esc/b_esc say whether each holds a backslash
+ * (JSCAN_ESCAPE), which spares decoding when neither does.
+ */
+int jscan_str_cmp(const char *a, size_t an, bool a_esc, const char *b,
+		  size_t bn, bool b_esc);
+
 /* ---------------------------------------------------------------- hashing */
 
 #define SHA256_LEN 32

@@ -17,11 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a value's text holds beyond canonical bytes (see put_value). */
-#define F_WS 1u	  /* whitespace between tokens */
-#define F_REAL 2u /* a number with a fraction or exponent */
-
-/* A JSON value's text, from its first to its last byte; flags F_*. */
+/* A JSON value's text, from its first to its last byte; JSCAN_* flags. */
 struct slice {
 	const char *p;
 	size_t n;
@@ -45,372 +41,16 @@ enum kind { K_OBJECT, K_ARRAY, K_STRING, K_NUMBER, K_BOOL, K_NULL };
 /* ------------------------------------------------------------- scanning */
 
 /*
- * A validating scanner over one text: RFC 8259 syntax, strings valid UTF-8
- * with only the escapes the canonical writer uses, integers as jansson
- * reads them back unchanged, object keys strictly increasing (sorted and
- * unique), nesting at most EJSON_MAX_DEPTH as ejson_parse counts it. Every
- * read is checked against `end`: texts come from disk.
+ * Values are scanned by core's jscan: a text is refused when it holds what
+ * the canonical writer would not write (JSCAN_NONCANONICAL), keys not
+ * strictly increasing (sorted and unique), or nesting deeper than
+ * ejson_parse accepts (the record is level 1, as it counts depth).
  */
-
-static bool is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Canonical text has no whitespace: one test, usually. */
-static inline void skip_ws(const char **pp, const char *end, unsigned *flags)
-{
-	const char *p = *pp;
-
-	if (p == end || !is_ws(*p))
-		return;
-	while (p < end && is_ws(*p))
-		p++;
-	*flags |= F_WS;
-	*pp = p;
-}
-
-static int hex_lower(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/*
- * The \u escapes buf_append_json_string writes: control characters other
- * than NUL (which JSON input may not carry here) and those with a short
- * form, as \u00xx in lower case.
- */
-static bool canonical_u(const char *h)
-{
-	int lo = hex_lower(h[3]);
-
-	if (h[0] != '0' || h[1] != '0' || (h[2] != '0' && h[2] != '1') ||
-	    lo < 0)
-		return false;
-	switch ((h[2] - '0') * 16 + lo) {
-	case 0x00:
-	case '\b':
-	case '\t':
-	case '\n':
-	case '\f':
-	case '\r':
-		return false;
-	default:
-		return true;
-	}
-}
-
-/* Bytes that end a run of plain string content: " \\ controls, non-ASCII. */
-#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
-static const unsigned char str_stop[256] = {
-	R16(1), R16(1), /* 0x00-0x1f */
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
-	R16(0), R16(0),
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
-	R16(0), R16(0),
-	R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
-};
-#undef R16
-
-/* *pp at the opening quote; on success past the closing one. */
-static int scan_string(const char **pp, const char *end, struct str *s)
-{
-	const char *start = *pp + 1, *p = start;
-	bool high = false, esc = false;
-
-	for (;;) {
-		unsigned char c;
-
-		while (end - p >= 4 && !str_stop[(unsigned char)p[0]] &&
-		       !str_stop[(unsigned char)p[1]] &&
-		       !str_stop[(unsigned char)p[2]] &&
-		       !str_stop[(unsigned char)p[3]])
-			p += 4;
-		while (p < end && !str_stop[(unsigned char)*p])
-			p++;
-		if (p == end)
-			return ELAVA_E_PARSE;
-		c = (unsigned char)*p;
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return ELAVA_E_PARSE;
-		if (c >= 0x80) {
-			high = true;
-			p++;
-			continue;
-		}
-		esc = true;
-		if (end - p < 2)
-			return ELAVA_E_PARSE;
-		switch (p[1]) {
-		case '"':
-		case '\\':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			p += 2;
-			break;
-		case 'u':
-			if (end - p < 6 || !canonical_u(p + 2))
-				return ELAVA_E_PARSE;
-			p += 6;
-			break;
-		default: /* "\/" and the rest are not canonical */
-			return ELAVA_E_PARSE;
-		}
-	}
-	/* Escapes are ASCII, so the raw content is UTF-8 iff the string is. */
-	if (high && !utf8_valid(start, (size_t)(p - start)))
-		return ELAVA_E_PARSE;
-	s->p = start;
-	s->n = (size_t)(p - start);
-	s->esc = esc;
-	*pp = p + 1;
-	return 0;
-}
-
-/*
- * An integer jansson reads as such and prints back the same: no "-0" and
- * within int64 (jansson refuses the rest).
- */
-static bool integer_canonical(const char *p, size_t n)
-{
-	static const char max[] = "9223372036854775807";
-	static const char min[] = "9223372036854775808";
-	bool neg = *p == '-';
-
-	if (neg) {
-		p++;
-		n--;
-	}
-	if (neg && n == 1 && *p == '0')
-		return false;
-	if (n != sizeof(max) - 1)
-		return n < sizeof(max) - 1;
-	return memcmp(p, neg ? min : max, n) <= 0;
-}
-
-static int scan_number(const char **pp, const char *end, unsigned *flags)
-{
-	const char *start = *pp, *p = start;
-	bool real = false;
-
-	if (p < end && *p == '-')
-		p++;
-	if (p == end || !is_digit(*p))
-		return ELAVA_E_PARSE;
-	if (*p == '0')
-		p++;
-	else
-		while (p < end && is_digit(*p))
-			p++;
-	if (p < end && *p == '.') {
-		p++;
-		if (p == end || !is_digit(*p))
-			return ELAVA_E_PARSE;
-		while (p < end && is_digit(*p))
-			p++;
-		real = true;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p == end || !is_digit(*p))
-			return ELAVA_E_PARSE;
-		while (p < end && is_digit(*p))
-			p++;
-		real = true;
-	}
-	/* Reals are checked where it matters (real_canonical): it costs. */
-	if (real)
-		*flags |= F_REAL;
-	else if (!integer_canonical(start, (size_t)(p - start)))
-		return ELAVA_E_PARSE;
-	*pp = p;
-	return 0;
-}
-
-static int scan_literal(const char **pp, const char *end, const char *lit,
-			size_t n)
-{
-	if ((size_t)(end - *pp) < n || memcmp(*pp, lit, n))
-		return ELAVA_E_PARSE;
-	*pp += n;
-	return 0;
-}
-
-/* One byte of a validated string's content, unescaped; -1 at its end. */
-static int next_byte(const char **pp, const char *end)
-{
-	const char *p = *pp;
-	int c;
-
-	if (p == end)
-		return -1;
-	c = (unsigned char)*p++;
-	if (c == '\\') {
-		c = (unsigned char)*p++;
-		switch (c) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'u': /* \u00xx: scan_string let no other through */
-			c = hex_lower(p[2]) * 16 + hex_lower(p[3]);
-			p += 4;
-			break;
-		default: /* '"' or '\\' */
-			break;
-		}
-	}
-	*pp = p;
-	return c;
-}
 
 /* Byte-wise order of the unescaped strings, as strcmp orders keys. */
 static int str_cmp(const struct str *a, const struct str *b)
 {
-	const char *pa = a->p, *pb = b->p;
-	const char *ea = a->p + a->n, *eb = b->p + b->n;
-
-	if (!a->esc && !b->esc) {
-		int c;
-
-		/* Neighbouring keys mostly differ at once. */
-		if (a->n && b->n && a->p[0] != b->p[0])
-			return (unsigned char)a->p[0] < (unsigned char)b->p[0]
-				       ? -1
-				       : 1;
-		c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
-
-		if (c)
-			return c;
-		return a->n < b->n ? -1 : a->n > b->n;
-	}
-	for (;;) {
-		int ca = next_byte(&pa, ea), cb = next_byte(&pb, eb);
-
-		if (ca != cb)
-			return ca < cb ? -1 : 1;
-		if (ca < 0)
-			return 0;
-	}
-}
-
-static int scan_value(const char **pp, const char *end, unsigned level,
-		      unsigned *flags);
-
-/* *pp at '{'. */
-static int scan_object(const char **pp, const char *end, unsigned level,
-		       unsigned *flags)
-{
-	const char *p = *pp + 1;
-	struct str prev = {NULL, 0, false}, key;
-	bool first = true;
-	int rc;
-
-	skip_ws(&p, end, flags);
-	if (p < end && *p == '}') {
-		*pp = p + 1;
-		return 0;
-	}
-	for (;;) {
-		if (p == end || *p != '"')
-			return ELAVA_E_PARSE;
-		if ((rc = scan_string(&p, end, &key)))
-			return rc;
-		if (!first && str_cmp(&prev, &key) >= 0)
-			return ELAVA_E_PARSE; /* unsorted or duplicated */
-		first = false;
-		prev = key;
-		skip_ws(&p, end, flags);
-		if (p == end || *p++ != ':')
-			return ELAVA_E_PARSE;
-		skip_ws(&p, end, flags);
-		if ((rc = scan_value(&p, end, level + 1, flags)))
-			return rc;
-		skip_ws(&p, end, flags);
-		if (p == end)
-			return ELAVA_E_PARSE;
-		if (*p == '}')
-			break;
-		if (*p++ != ',')
-			return ELAVA_E_PARSE;
-		skip_ws(&p, end, flags);
-	}
-	*pp = p + 1;
-	return 0;
-}
-
-/* *pp at '['. */
-static int scan_array(const char **pp, const char *end, unsigned level,
-		      unsigned *flags)
-{
-	const char *p = *pp + 1;
-	int rc;
-
-	skip_ws(&p, end, flags);
-	if (p < end && *p == ']') {
-		*pp = p + 1;
-		return 0;
-	}
-	for (;;) {
-		if ((rc = scan_value(&p, end, level + 1, flags)))
-			return rc;
-		skip_ws(&p, end, flags);
-		if (p == end)
-			return ELAVA_E_PARSE;
-		if (*p == ']')
-			break;
-		if (*p++ != ',')
-			return ELAVA_E_PARSE;
-		skip_ws(&p, end, flags);
-	}
-	*pp = p + 1;
-	return 0;
-}
-
-/*
- * *pp at a value's first byte, at nesting `level` (the record is level 1,
- * as ejson_parse counts depth). Adds to *flags what the value holds.
- */
-static int scan_value(const char **pp, const char *end, unsigned level,
-		      unsigned *flags)
-{
-	struct str s;
-
-	if (level > EJSON_MAX_DEPTH || *pp == end)
-		return ELAVA_E_PARSE;
-	switch (**pp) {
-	case '{':
-		return scan_object(pp, end, level, flags);
-	case '[':
-		return scan_array(pp, end, level, flags);
-	case '"':
-		return scan_string(pp, end, &s);
-	case 't':
-		return scan_literal(pp, end, "true", 4);
-	case 'f':
-		return scan_literal(pp, end, "false", 5);
-	case 'n':
-		return scan_literal(pp, end, "null", 4);
-	default:
-		return scan_number(pp, end, flags);
-	}
+	return jscan_str_cmp(a->p, a->n, a->esc, b->p, b->n, b->esc);
 }
 
 /* Scan the value at *pp into v, leaving *pp just past it. */
@@ -421,8 +61,13 @@ static int take_value(const char **pp, const char *end, unsigned level,
 	int rc;
 
 	v->flags = 0;
-	if ((rc = scan_value(pp, end, level, &v->flags)))
+	if ((rc = jscan_value(pp, end,
+			      level <= EJSON_MAX_DEPTH ? EJSON_MAX_DEPTH + 1 - level
+						       : 0,
+			      &v->flags)))
 		return rc;
+	if (v->flags & (JSCAN_NONCANONICAL | JSCAN_UNSORTED | JSCAN_DEEP))
+		return ELAVA_E_PARSE;
 	v->p = start;
 	v->n = (size_t)(*pp - start);
 	return 0;
@@ -455,22 +100,26 @@ static int take_value_like(const char **pp, const char *end, unsigned level,
 static bool next_member(const char **pp, const char *end, unsigned level,
 			struct member *m, int *rc)
 {
-	const char *p = *pp;
+	const char *p = *pp, *key;
 	unsigned flags = 0;
 	int err;
 
-	skip_ws(&p, end, &flags);
+	jscan_ws(&p, end, NULL);
 	if (p < end && *p == ',') {
 		p++;
-		skip_ws(&p, end, &flags);
+		jscan_ws(&p, end, NULL);
 	}
 	if (p == end || *p != '"')
 		return false; /* '}' */
-	if ((err = scan_string(&p, end, &m->key)))
+	key = p;
+	if ((err = jscan_string(&p, end, &flags, NULL)))
 		goto fail;
-	skip_ws(&p, end, &flags);
+	m->key.p = key + 1;
+	m->key.n = (size_t)(p - key - 2);
+	m->key.esc = flags & JSCAN_ESCAPE;
+	jscan_ws(&p, end, NULL);
 	p++; /* ':' */
-	skip_ws(&p, end, &flags);
+	jscan_ws(&p, end, NULL);
 	if ((err = take_value(&p, end, level, &m->val)))
 		goto fail;
 	*pp = p;
@@ -485,13 +134,12 @@ static bool next_element(const char **pp, const char *end, unsigned level,
 			 struct slice *v, int *rc)
 {
 	const char *p = *pp;
-	unsigned flags = 0;
 	int err;
 
-	skip_ws(&p, end, &flags);
+	jscan_ws(&p, end, NULL);
 	if (p < end && *p == ',') {
 		p++;
-		skip_ws(&p, end, &flags);
+		jscan_ws(&p, end, NULL);
 	}
 	if (p == end || *p == ']')
 		return false;
@@ -659,16 +307,15 @@ static bool skipped(const struct walk *w)
 
 static void path_key(struct walk *w, const struct str *k)
 {
-	const char *p = k->p, *end = k->p + k->n;
-	int c;
+	const char *p = k->p - 1; /* the opening quote */
+	unsigned flags = 0;
 
 	if (!k->esc) {
 		w->rc = resource__path_key(&w->path, k->p, k->n);
 		return;
 	}
 	buf_reset(&w->key);
-	while ((c = next_byte(&p, end)) >= 0 && !w->rc)
-		w->rc = buf_putc(&w->key, (char)c);
+	w->rc = jscan_string(&p, k->p + k->n + 1, &flags, &w->key);
 	if (!w->rc)
 		w->rc = resource__path_key(&w->path, w->key.data, w->key.len);
 }
@@ -691,29 +338,27 @@ static int put_value(struct buf *out, const struct slice *v)
 
 	if (!v)
 		return buf_append(out, "null", 4);
-	if (!v->flags)
+	if (!(v->flags & (JSCAN_WS | JSCAN_REAL)))
 		return buf_append(out, v->p, v->n);
 	p = run = v->p;
 	end = v->p + v->n;
 	while (p < end) {
-		if (*p == '"') {
+		const char *q = p;
+
+		jscan_ws(&q, end, NULL);
+		if (q != p) {
+			if ((rc = buf_append(out, run, (size_t)(p - run))))
+				return rc;
+			p = run = q;
+		} else if (*p == '"') {
 			for (p++; p < end && *p != '"'; p++)
 				if (*p == '\\')
 					p++;
 			p++;
-		} else if (is_ws(*p)) {
-			if ((rc = buf_append(out, run, (size_t)(p - run))))
-				return rc;
-			while (p < end && is_ws(*p))
-				p++;
-			run = p;
-		} else if (*p == '-' || is_digit(*p)) {
-			const char *q = p;
+		} else if (memchr("-0123456789", *p, 11)) {
 			bool real = false;
 
-			while (q < end && (is_digit(*q) || *q == '-' ||
-					   *q == '+' || *q == '.' ||
-					   *q == 'e' || *q == 'E')) {
+			while (q < end && memchr("0123456789+-.eE", *q, 15)) {
 				real |= *q == '.' || *q == 'e' || *q == 'E';
 				q++;
 			}
@@ -823,8 +468,8 @@ static void diff_values(struct walk *w, const struct slice *a,
 		return;
 	case K_NUMBER:
 		/* Two spellings of one number cannot both be canonical. */
-		if (((a->flags & F_REAL) && !real_canonical(a->p, a->n)) ||
-		    ((b->flags & F_REAL) && !real_canonical(b->p, b->n))) {
+		if (((a->flags & JSCAN_REAL) && !real_canonical(a->p, a->n)) ||
+		    ((b->flags & JSCAN_REAL) && !real_canonical(b->p, b->n))) {
 			w->rc = ELAVA_E_PARSE;
 			return;
 		}
@@ -877,13 +522,11 @@ static bool shape_ok(enum field_shape shape, const struct slice *v)
 /* Expect punctuation c (after optional whitespace), then whitespace. */
 static int expect(const char **pp, const char *end, char c)
 {
-	unsigned flags = 0;
-
-	skip_ws(pp, end, &flags);
+	jscan_ws(pp, end, NULL);
 	if (*pp == end || **pp != c)
 		return ELAVA_E_PARSE;
 	(*pp)++;
-	skip_ws(pp, end, &flags);
+	jscan_ws(pp, end, NULL);
 	return 0;
 }
 
@@ -907,7 +550,6 @@ static int diff_records(struct walk *w, const char *a, size_t alen,
 			const char *b, size_t blen)
 {
 	const char *pa = a, *ea = a + alen, *pb = b, *eb = b + blen;
-	unsigned flags = 0;
 	int rc;
 
 	if ((rc = expect(&pa, ea, '{')) || (rc = expect(&pb, eb, '{')))
@@ -938,8 +580,8 @@ static int diff_records(struct walk *w, const char *a, size_t alen,
 	}
 	if ((rc = expect(&pa, ea, '}')) || (rc = expect(&pb, eb, '}')))
 		return rc;
-	skip_ws(&pa, ea, &flags);
-	skip_ws(&pb, eb, &flags);
+	jscan_ws(&pa, ea, NULL);
+	jscan_ws(&pb, eb, NULL);
 	return pa == ea && pb == eb ? 0 : ELAVA_E_PARSE;
 }
 

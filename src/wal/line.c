@@ -169,209 +169,21 @@ bool wal_line_hash(const char *line, size_t len, char out[WAL_HASH_HEX_SIZE])
 /* ------------------------------------------------------- JSON validation */
 
 /*
- * A validating scanner for `data`: RFC 8259 grammar, UTF-8 strings without
- * NUL, container nesting capped at EJSON_MAX_DEPTH. It builds nothing, so
- * verify and replay do not pay for a JSON tree per line. It accepts a few
- * things ejson_parse refuses (duplicate keys, integers past 64 bits); the
- * writer only stores what ejson_parse accepted.
+ * `data`: one object, nothing around it, validated by core's scanner
+ * without building a tree, so verify and replay do not pay for a JSON tree
+ * per line. Containers nest at most EJSON_MAX_DEPTH deep, scalars included
+ * in the innermost (JSCAN_DEEP is not refused). It accepts a few things
+ * ejson_parse refuses (duplicate keys, integers past 64 bits, that scalar
+ * depth); the writer only stores what ejson_parse accepted.
  */
-struct jscan {
-	const char *p, *end;
-	int depth;
-};
-
-static void js_ws(struct jscan *s)
-{
-	while (s->p < s->end &&
-	       (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static bool js_hex4(struct jscan *s, unsigned *cp)
-{
-	unsigned v = 0;
-
-	if (s->end - s->p < 4)
-		return false;
-	for (int i = 0; i < 4; i++) {
-		int h = hex_digit(s->p[i]);
-		if (h < 0)
-			return false;
-		v = v << 4 | (unsigned)h;
-	}
-	s->p += 4;
-	*cp = v;
-	return true;
-}
-
-/* utf8_valid only for runs with a non-ASCII byte: most keys are ASCII. */
-static bool run_valid(const char *run, const char *end, unsigned high)
-{
-	return !(high & 0x80) || utf8_valid(run, (size_t)(end - run));
-}
-
-static bool js_string(struct jscan *s)
-{
-	const char *run = ++s->p;
-	unsigned high = 0;
-
-	while (s->p < s->end) {
-		unsigned char c = (unsigned char)*s->p;
-		unsigned cp, lo;
-
-		if (c == '"') {
-			if (!run_valid(run, s->p, high))
-				return false;
-			s->p++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			high |= c;
-			s->p++;
-			continue;
-		}
-		if (!run_valid(run, s->p, high))
-			return false;
-		high = 0;
-		if (++s->p >= s->end)
-			return false;
-		switch (*s->p) {
-		case '"': case '\\': case '/': case 'b':
-		case 'f': case 'n': case 'r': case 't':
-			s->p++;
-			break;
-		case 'u':
-			s->p++;
-			if (!js_hex4(s, &cp) || cp == 0)
-				return false;
-			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return false;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (s->end - s->p < 6 || s->p[0] != '\\' ||
-				    s->p[1] != 'u')
-					return false;
-				s->p += 2;
-				if (!js_hex4(s, &lo) || lo < 0xDC00 ||
-				    lo > 0xDFFF)
-					return false;
-			}
-			break;
-		default:
-			return false;
-		}
-		run = s->p;
-	}
-	return false;
-}
-
-static bool js_digits(struct jscan *s)
-{
-	const char *start = s->p;
-
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	return s->p > start;
-}
-
-static bool js_number(struct jscan *s)
-{
-	if (*s->p == '-')
-		s->p++;
-	if (s->p >= s->end)
-		return false;
-	if (*s->p == '0')
-		s->p++;
-	else if (!js_digits(s))
-		return false;
-	if (s->p < s->end && *s->p == '.') {
-		s->p++;
-		if (!js_digits(s))
-			return false;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		s->p++;
-		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (!js_digits(s))
-			return false;
-	}
-	return true;
-}
-
-static bool js_literal(struct jscan *s, const char *lit, size_t n)
-{
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n))
-		return false;
-	s->p += n;
-	return true;
-}
-
-static bool js_value(struct jscan *s);
-
-static bool js_container(struct jscan *s, char close)
-{
-	bool object = close == '}';
-
-	if (++s->depth > EJSON_MAX_DEPTH)
-		return false;
-	s->p++;
-	js_ws(s);
-	if (s->p < s->end && *s->p == close) {
-		s->p++;
-		s->depth--;
-		return true;
-	}
-	for (;;) {
-		if (object) {
-			if (s->p >= s->end || *s->p != '"' || !js_string(s))
-				return false;
-			js_ws(s);
-			if (s->p >= s->end || *s->p != ':')
-				return false;
-			s->p++;
-			js_ws(s);
-		}
-		if (!js_value(s))
-			return false;
-		js_ws(s);
-		if (s->p >= s->end)
-			return false;
-		if (*s->p == close) {
-			s->p++;
-			s->depth--;
-			return true;
-		}
-		if (*s->p != ',')
-			return false;
-		s->p++;
-		js_ws(s);
-	}
-}
-
-static bool js_value(struct jscan *s)
-{
-	if (s->p >= s->end)
-		return false;
-	switch (*s->p) {
-	case '{': return js_container(s, '}');
-	case '[': return js_container(s, ']');
-	case '"': return js_string(s);
-	case 't': return js_literal(s, "true", 4);
-	case 'f': return js_literal(s, "false", 5);
-	case 'n': return js_literal(s, "null", 4);
-	default: return js_number(s);
-	}
-}
-
 bool wal__json_object_valid(const char *p, size_t n)
 {
-	struct jscan s = {p, p + n, 0};
+	const char *q = p;
+	unsigned flags = 0;
 
 	if (n < 2 || p[0] != '{')
 		return false;
-	return js_value(&s) && s.p == s.end;
+	return !jscan_value(&q, p + n, EJSON_MAX_DEPTH, &flags) && q == p + n;
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -426,70 +238,10 @@ static bool lp_u64(struct lp *l, uint64_t *out)
  */
 static bool lp_string(struct lp *l, struct buf *out)
 {
-	static const char hexd[] = "0123456789abcdef";
-	const char *run;
+	unsigned flags = 0;
 
-	if (l->p >= l->end || *l->p != '"')
-		return false;
-	unsigned high = 0;
-
-	run = ++l->p;
-	while (l->p < l->end) {
-		unsigned char c = (unsigned char)*l->p;
-		char dec;
-
-		if (c == '"') {
-			if (!run_valid(run, l->p, high) ||
-			    buf_append(out, run, (size_t)(l->p - run)) ||
-			    buf_putc(out, '\0'))
-				return false;
-			l->p++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\') {
-			high |= c;
-			l->p++;
-			continue;
-		}
-		if (!run_valid(run, l->p, high) ||
-		    buf_append(out, run, (size_t)(l->p - run)))
-			return false;
-		if (l->end - l->p < 2)
-			return false;
-		switch (l->p[1]) {
-		case '"': dec = '"'; break;
-		case '\\': dec = '\\'; break;
-		case 'n': dec = '\n'; break;
-		case 'r': dec = '\r'; break;
-		case 't': dec = '\t'; break;
-		case 'b': dec = '\b'; break;
-		case 'f': dec = '\f'; break;
-		case 'u':
-			/* Only \u00xx for the controls without a short form. */
-			if (l->end - l->p < 6 || memcmp(l->p + 2, "00", 2) ||
-			    (l->p[4] != '0' && l->p[4] != '1'))
-				return false;
-			dec = (char)((hex_digit(l->p[4]) << 4) |
-				     hex_digit(l->p[5]));
-			if (hex_digit(l->p[5]) < 0 ||
-			    hexd[(unsigned char)dec & 15] != l->p[5] ||
-			    dec == 0 || dec == '\n' || dec == '\r' ||
-			    dec == '\t' || dec == '\b' || dec == '\f')
-				return false;
-			l->p += 4;
-			break;
-		default:
-			return false;
-		}
-		if (buf_putc(out, dec))
-			return false;
-		l->p += 2;
-		run = l->p;
-		high = 0;
-	}
-	return false;
+	return !jscan_string(&l->p, l->end, &flags, out) &&
+	       !(flags & JSCAN_NONCANONICAL) && !buf_putc(out, '\0');
 }
 
 /* Lower-case hex digits: a table, because verify checks 128 per line. */

@@ -1,11 +1,12 @@
 /*
  * Unit tests for core: error codes, capped buffers, UTF-8, JSON canonical
- * form, time, durations, hashing.
+ * form, the JSON text scanner, time, durations, hashing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -240,6 +241,207 @@ static void test_hash128(void **state)
 	}
 }
 
+/* jscan_value over the whole of s (in an exact-size heap copy, so ASan
+ * catches a read past `end`); -1 when it stops short of the end. */
+static int jscan_whole(const char *s, size_t n, unsigned depth_left,
+		       unsigned *flags)
+{
+	char *copy = malloc(n ? n : 1);
+	const char *p = copy;
+	int rc;
+
+	assert_non_null(copy);
+	memcpy(copy, s, n);
+	*flags = 0;
+	rc = jscan_value(&p, copy + n, depth_left, flags);
+	if (rc)
+		assert_ptr_equal(p, copy); /* *pp moves only on success */
+	else if (p != copy + n)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+static void test_jscan_values(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned flags;
+	} good[] = {
+		{"{}", 0},
+		{"[]", 0},
+		{"0", 0},
+		{"-12", 0},
+		{"true", 0},
+		{"null", 0},
+		{"\"\"", 0},
+		{"{\"a\":[1,\"x\",null],\"b\":{}}", 0},
+		{"\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\"", JSCAN_ESCAPE},
+		{"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", 0},
+		{"1.5", JSCAN_REAL},
+		{"1e5", JSCAN_REAL},
+		{"-0.0E-3", JSCAN_REAL},
+		{"9223372036854775807", 0},
+		{"-9223372036854775808", 0},
+		{"{ \"a\" : 1 }", JSCAN_WS},
+		{"[1,\n2]", JSCAN_WS},
+		/* valid JSON, not as the canonical writer spells it */
+		{"-0", JSCAN_NONCANONICAL},
+		{"9223372036854775808", JSCAN_NONCANONICAL},
+		{"-9223372036854775809", JSCAN_NONCANONICAL},
+		{"123456789012345678901234567890", JSCAN_NONCANONICAL},
+		{"\"\\/\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"\"\\u0041\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"\"\\u000a\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"\"\\u001F\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"\"\\u00e9\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"\"\\ud83d\\ude00\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"{\"b\":1,\"a\":2}", JSCAN_UNSORTED},
+		{"{\"a\":1,\"a\":2}", JSCAN_UNSORTED},
+		{"{\"a\":1,\"\\u0061\":2}",
+		 JSCAN_UNSORTED | JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+		{"{\"a\\n\":1,\"a\\u000b\":2}", JSCAN_ESCAPE},
+		{"[{\"b\":1,\"a\":2},{\"a\":1}]", JSCAN_UNSORTED},
+	};
+	static const char *bad[] = {
+		"", " 1", "{", "}", "[1,]", "[1 2]", "{\"a\"}", "{\"a\":1,}",
+		"{a:1}", "{1:1}", "tru", "nul", "falsey", "-", "01", "1.", ".5",
+		"1e", "1e+", "+1", "\"", "\"abc", "\"\x01\"", "\"\\x\"",
+		"\"\\u12\"", "\"\\u00zz\"", "\"\\u0000\"", "\"\\ud800\"",
+		"\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"", "\"\xff\"", "[\"a\",]", "{\"a\":1}x",
+	};
+	unsigned flags;
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		const char *t = good[i].text;
+
+		if (jscan_whole(t, strlen(t), EJSON_MAX_DEPTH, &flags))
+			fail_msg("rejected %s", t);
+		if (flags != good[i].flags)
+			fail_msg("%s: flags %#x, want %#x", t, flags,
+				 good[i].flags);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (!jscan_whole(bad[i], strlen(bad[i]), EJSON_MAX_DEPTH,
+				 &flags))
+			fail_msg("accepted %s", bad[i]);
+	/* A NUL byte is never JSON, not even inside a string. */
+	assert_int_not_equal(jscan_whole("\"a\0b\"", 5, 1, &flags), 0);
+}
+
+static void test_jscan_depth(void **state)
+{
+	char deep[2 * EJSON_MAX_DEPTH + 8];
+	size_t n = 0;
+	unsigned flags;
+	(void)state;
+
+	/* EJSON_MAX_DEPTH arrays, empty: within the cap. */
+	for (int i = 0; i < EJSON_MAX_DEPTH; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < EJSON_MAX_DEPTH; i++)
+		deep[n++] = ']';
+	assert_int_equal(jscan_whole(deep, n, EJSON_MAX_DEPTH, &flags), 0);
+	assert_int_equal(flags, 0);
+	assert_int_not_equal(jscan_whole(deep, n, EJSON_MAX_DEPTH - 1, &flags),
+			     0);
+	/* A scalar in the innermost: fine, but ejson_parse counts it. */
+	memmove(deep + EJSON_MAX_DEPTH + 1, deep + EJSON_MAX_DEPTH,
+		EJSON_MAX_DEPTH);
+	deep[EJSON_MAX_DEPTH] = '1';
+	n++;
+	assert_int_equal(jscan_whole(deep, n, EJSON_MAX_DEPTH, &flags), 0);
+	assert_int_equal(flags, JSCAN_DEEP);
+	assert_int_equal(jscan_whole(deep, n, EJSON_MAX_DEPTH + 1, &flags), 0);
+	assert_int_equal(flags, 0);
+	assert_int_equal(jscan_whole("1", 1, 0, &flags), 0);
+	assert_int_equal(flags, JSCAN_DEEP);
+	assert_int_not_equal(jscan_whole("{}", 2, 0, &flags), 0);
+}
+
+static void test_jscan_truncated(void **state)
+{
+	static const char *texts[] = {
+		"{\"a\":[1,-2.5e+3,true,false,null],\"b\":\"x\\u00e9\\n\"}",
+		"[\"\\ud83d\\ude00\",{\"k\":\"\xf0\x9f\x98\x80\"},[]]",
+		"\"\\u0041\\u00e9\"",
+	};
+	unsigned flags;
+	(void)state;
+
+	/* Every proper prefix is refused, reading only what it holds. */
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		size_t len = strlen(texts[i]);
+
+		assert_int_equal(
+			jscan_whole(texts[i], len, EJSON_MAX_DEPTH, &flags), 0);
+		for (size_t n = 0; n < len; n++)
+			if (!jscan_whole(texts[i], n, EJSON_MAX_DEPTH, &flags))
+				fail_msg("accepted %zu bytes of %s", n,
+					 texts[i]);
+	}
+}
+
+static void test_jscan_string_decode(void **state)
+{
+	static const char s[] =
+		"\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\\u00e9\\ud83d\\ude00z\"";
+	static const char want[] = "a\"\\/\b\f\n\r\t\x01\xc3\xa9\xf0\x9f\x98\x80z";
+	const char *p = s, *ws = " \t\r\nx";
+	struct buf b;
+	unsigned flags = 0;
+	(void)state;
+
+	buf_init(&b, 0);
+	assert_int_equal(jscan_string(&p, s + sizeof(s) - 1, &flags, &b), 0);
+	assert_ptr_equal(p, s + sizeof(s) - 1);
+	assert_int_equal(b.len, sizeof(want) - 1);
+	assert_memory_equal(b.data, want, b.len);
+	assert_int_equal(flags, JSCAN_ESCAPE | JSCAN_NONCANONICAL);
+	/* Not at a quote. */
+	p = s + 1;
+	assert_int_equal(jscan_string(&p, s + sizeof(s) - 1, &flags, NULL),
+			 ELAVA_E_PARSE);
+	/* The decode buffer's cap is reported as it is. */
+	buf_release(&b);
+	buf_init(&b, 4);
+	p = s;
+	assert_int_equal(jscan_string(&p, s + sizeof(s) - 1, &flags, &b),
+			 ELAVA_E_TOOBIG);
+	buf_release(&b);
+	/* Whitespace. */
+	flags = 0;
+	p = ws;
+	jscan_ws(&p, ws + 5, &flags);
+	assert_ptr_equal(p, ws + 4);
+	assert_int_equal(flags, JSCAN_WS);
+	flags = 0;
+	jscan_ws(&p, ws + 5, &flags);
+	assert_ptr_equal(p, ws + 4);
+	assert_int_equal(flags, 0);
+	jscan_ws(&p, ws + 5, NULL);
+}
+
+static void test_jscan_str_cmp(void **state)
+{
+	(void)state;
+
+	assert_int_equal(jscan_str_cmp("a", 1, false, "b", 1, false), -1);
+	assert_int_equal(jscan_str_cmp("ab", 2, false, "a", 1, false), 1);
+	assert_int_equal(jscan_str_cmp("", 0, false, "", 0, false), 0);
+	assert_int_equal(jscan_str_cmp("a", 1, false, "\\u0061", 6, true), 0);
+	assert_int_equal(jscan_str_cmp("\\n", 2, true, "\\u000b", 6, true),
+			 -1);
+	/* By decoded bytes: U+00E9 (c3 a9) before U+1F600 (f0 ...). */
+	assert_int_equal(jscan_str_cmp("\\ud83d\\ude00", 12, true,
+				       "\xc3\xa9", 2, false),
+			 1);
+	assert_int_equal(jscan_str_cmp("x\\/", 3, true, "x/", 2, false), 0);
+	assert_int_equal(jscan_str_cmp("x\\\"", 3, true, "x", 1, false), 1);
+}
+
 static void test_be(void **state)
 {
 	uint8_t p[8];
@@ -264,6 +466,11 @@ int main(void)
 		cmocka_unit_test(test_json_canonical),
 		cmocka_unit_test(test_json_rejects),
 		cmocka_unit_test(test_json_equal),
+		cmocka_unit_test(test_jscan_values),
+		cmocka_unit_test(test_jscan_depth),
+		cmocka_unit_test(test_jscan_truncated),
+		cmocka_unit_test(test_jscan_string_decode),
+		cmocka_unit_test(test_jscan_str_cmp),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_sha256),
