@@ -71,10 +71,9 @@ size_t bench_peak_rss(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: elava-bench store [--resources N] [--churn-pct P] "
-		"[--scans K] [--json]\n"
-		"       elava-bench wal [--entries N] [--json]\n");
+	fprintf(out, "usage: elava-bench store [--resources N] [--churn-pct P] "
+		     "[--scans K] [--json]\n"
+		     "       elava-bench wal [--entries N] [--json]\n");
 }
 
 int main(int argc, char **argv)

@@ -16,15 +16,15 @@
 #include "store/store.h"
 
 static const char *const types[] = {
-	"ec2_instance", "ebs_volume",	   "ebs_snapshot", "security_group",
-	"subnet",	"s3_bucket",	   "rds_instance", "lambda_function",
-	"iam_role",	"sqs_queue",
+    "ec2_instance", "ebs_volume", "ebs_snapshot", "security_group",
+    "subnet",	    "s3_bucket",  "rds_instance", "lambda_function",
+    "iam_role",	    "sqs_queue",
 };
 static const char *const regions[] = {"us-east-1", "eu-west-1"};
 static const char *const tag_names[] = {
-	"Name",	   "Env",     "Team",	   "CostCenter", "Owner",
-	"Service", "Project", "ManagedBy", "Backup",	 "Component",
-	"Version", "Tier",    "DataClass", "Compliance", "Schedule",
+    "Name",    "Env",	  "Team",      "CostCenter", "Owner",
+    "Service", "Project", "ManagedBy", "Backup",     "Component",
+    "Version", "Tier",	  "DataClass", "Compliance", "Schedule",
 };
 
 #define ACCOUNT "123456789012"
@@ -81,7 +81,7 @@ static void gen(size_t i, unsigned ver, struct resource *r)
 }
 
 struct bench_state {
-	size_t n;	    /* resource slots (created ones are appended) */
+	size_t n; /* resource slots (created ones are appended) */
 	size_t cap;
 	struct resource_encoded *enc;
 	unsigned *ver;
@@ -202,13 +202,13 @@ static uint64_t rnd(void)
 int bench_store(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"resources", required_argument, NULL, 'n'},
-		{"churn-pct", required_argument, NULL, 'p'},
-		{"scans", required_argument, NULL, 'k'},
-		{"json", no_argument, NULL, 'j'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"resources", required_argument, NULL, 'n'},
+	    {"churn-pct", required_argument, NULL, 'p'},
+	    {"scans", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	size_t n = 100000, scans = 10;
 	double churn = 1.0;
@@ -281,8 +281,7 @@ int bench_store(int argc, char **argv)
 				     &raw_random_per_s, &err))
 		die("raw puts", &err);
 	bench_rmtree(raw_dir);
-	if (store_calibrate_raw_puts(raw_dir, b.enc, n, true, &raw_per_s,
-				     &err))
+	if (store_calibrate_raw_puts(raw_dir, b.enc, n, true, &raw_per_s, &err))
 		die("raw puts", &err);
 	bench_rmtree(raw_dir);
 
@@ -314,8 +313,8 @@ int bench_store(int argc, char **argv)
 			b.alive[rnd() % b.n] = false;
 		last = run_scan(s, &b);
 		commit_ms[k] = last.total_ms;
-		changes_seen += last.res.created + last.res.modified +
-				last.res.disappeared;
+		changes_seen +=
+		    last.res.created + last.res.modified + last.res.disappeared;
 	}
 	double p50 = bench_percentile(commit_ms, scans, 50);
 	double pmax = commit_ms[scans - 1];
@@ -379,34 +378,34 @@ int bench_store(int argc, char **argv)
 
 	double idx_per_res = (double)ingest.index_bytes / (double)n;
 	if (json) {
-		printf("{\"resources\":%zu,\"churn_pct\":%g,\"scans\":%zu,"
-		       "\"avg_json_bytes\":%.0f,\"encode_per_s\":%.0f,"
-		       "\"ingest_per_s\":%.0f,\"ingest_begin_ms\":%.1f,"
-		       "\"ingest_add_ms\":%.1f,\"ingest_commit_ms\":%.1f,"
-		       "\"raw_lmdb_put_per_s\":%.0f,\"raw_lmdb_put_random_per_s\":%.0f,"
-		       "\"scan_commit_ms_p50\":%.1f,\"scan_commit_ms_max\":%.1f,"
-		       "\"last_scan_begin_ms\":%.1f,\"last_scan_add_ms\":%.1f,"
-		       "\"last_scan_commit_ms\":%.1f,\"changes_per_scan\":%.0f,"
-		       "\"unchanged_scan_bytes\":%llu,\"unchanged_scan_bytes_max\":%llu,"
-		       "\"at_revision_ms\":%.1f,"
-		       "\"at_revision_resources\":%zu,\"history_us_p50\":%.1f,"
-		       "\"compact_ms\":%.1f,\"compact_versions_removed\":%llu,"
-		       "\"db_bytes\":%llu,\"db_used_bytes\":%llu,"
-		       "\"index_bytes_per_resource\":%.1f,"
-		       "\"peak_rss_bytes\":%zu}\n",
-		       n, churn, scans, (double)json_bytes / (double)n,
-		       encode_per_s, ingest_per_s, ingest.begin_ms,
-		       ingest.add_ms, ingest.commit_ms, raw_per_s,
-		       raw_random_per_s, p50, pmax,
-		       last.begin_ms, last.add_ms, last.commit_ms,
-		       (double)changes_seen / (double)scans,
-		       (unsigned long long)unchanged_bytes,
-		       (unsigned long long)unchanged_max, at_rev_ms, count,
-		       hist_p50, compact_ms,
-		       (unsigned long long)cr.versions_removed,
-		       (unsigned long long)st1.file_bytes,
-		       (unsigned long long)st1.used_bytes, idx_per_res,
-		       bench_peak_rss());
+		printf(
+		    "{\"resources\":%zu,\"churn_pct\":%g,\"scans\":%zu,"
+		    "\"avg_json_bytes\":%.0f,\"encode_per_s\":%.0f,"
+		    "\"ingest_per_s\":%.0f,\"ingest_begin_ms\":%.1f,"
+		    "\"ingest_add_ms\":%.1f,\"ingest_commit_ms\":%.1f,"
+		    "\"raw_lmdb_put_per_s\":%.0f,\"raw_lmdb_put_random_per_s\":%.0f,"
+		    "\"scan_commit_ms_p50\":%.1f,\"scan_commit_ms_max\":%.1f,"
+		    "\"last_scan_begin_ms\":%.1f,\"last_scan_add_ms\":%.1f,"
+		    "\"last_scan_commit_ms\":%.1f,\"changes_per_scan\":%.0f,"
+		    "\"unchanged_scan_bytes\":%llu,\"unchanged_scan_bytes_max\":%llu,"
+		    "\"at_revision_ms\":%.1f,"
+		    "\"at_revision_resources\":%zu,\"history_us_p50\":%.1f,"
+		    "\"compact_ms\":%.1f,\"compact_versions_removed\":%llu,"
+		    "\"db_bytes\":%llu,\"db_used_bytes\":%llu,"
+		    "\"index_bytes_per_resource\":%.1f,"
+		    "\"peak_rss_bytes\":%zu}\n",
+		    n, churn, scans, (double)json_bytes / (double)n,
+		    encode_per_s, ingest_per_s, ingest.begin_ms, ingest.add_ms,
+		    ingest.commit_ms, raw_per_s, raw_random_per_s, p50, pmax,
+		    last.begin_ms, last.add_ms, last.commit_ms,
+		    (double)changes_seen / (double)scans,
+		    (unsigned long long)unchanged_bytes,
+		    (unsigned long long)unchanged_max, at_rev_ms, count,
+		    hist_p50, compact_ms,
+		    (unsigned long long)cr.versions_removed,
+		    (unsigned long long)st1.file_bytes,
+		    (unsigned long long)st1.used_bytes, idx_per_res,
+		    bench_peak_rss());
 	} else {
 		printf("resources            %zu (avg %.0f bytes JSON)\n", n,
 		       (double)json_bytes / (double)n);
@@ -416,10 +415,11 @@ int bench_store(int argc, char **argv)
 		       "commit %.1f ms)\n",
 		       ingest_per_s, ingest.begin_ms, ingest.add_ms,
 		       ingest.commit_ms);
-		printf("raw lmdb puts        %.0f /s sorted, %.0f /s as given\n",
-		       raw_per_s, raw_random_per_s);
-		printf("scan (churn %.2g%%)   p50 %.1f ms, max %.1f ms\n", churn,
-		       p50, pmax);
+		printf(
+		    "raw lmdb puts        %.0f /s sorted, %.0f /s as given\n",
+		    raw_per_s, raw_random_per_s);
+		printf("scan (churn %.2g%%)   p50 %.1f ms, max %.1f ms\n",
+		       churn, p50, pmax);
 		printf("unchanged scan       %llu bytes\n",
 		       (unsigned long long)unchanged_bytes);
 		printf("inventory at rev 1   %.1f ms (%zu resources)\n",
@@ -429,7 +429,8 @@ int bench_store(int argc, char **argv)
 		       compact_ms, (unsigned long long)cr.versions_removed);
 		printf("db                   %llu bytes\n",
 		       (unsigned long long)st1.file_bytes);
-		printf("index                %.1f bytes/resource\n", idx_per_res);
+		printf("index                %.1f bytes/resource\n",
+		       idx_per_res);
 	}
 
 	store_close(&s);

@@ -88,9 +88,8 @@ int bench_wal(int argc, char **argv)
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
 		else {
-			fprintf(stderr,
-				"usage: elava-bench wal [--entries N] "
-				"[--batch B] [--samples S] [--json]\n");
+			fprintf(stderr, "usage: elava-bench wal [--entries N] "
+					"[--batch B] [--samples S] [--json]\n");
 			return 2;
 		}
 	}
@@ -171,8 +170,9 @@ int bench_wal(int argc, char **argv)
 	}
 	replay_s = now_s() - t;
 	if (rep.entries != entries || cnt.n != entries) {
-		fprintf(stderr, "elava-bench wal: wrote %lu, verify saw %llu, "
-				"replay %llu\n",
+		fprintf(stderr,
+			"elava-bench wal: wrote %lu, verify saw %llu, "
+			"replay %llu\n",
 			entries, (unsigned long long)rep.entries,
 			(unsigned long long)cnt.n);
 		goto out;
@@ -182,34 +182,37 @@ int bench_wal(int argc, char **argv)
 	double p50 = bench_percentile(lat, samples, 50);
 	double p99 = bench_percentile(lat, samples, 99);
 	if (json) {
-		printf("{\"bench\":\"wal\",\"entries\":%lu,\"entry_bytes\":%.0f,"
-		       "\"bytes\":%llu,\"segments\":%llu,\"batch\":%lu,"
-		       "\"append_s\":%.3f,\"append_per_s\":%.0f,"
-		       "\"append_mb_per_s\":%.1f,"
-		       "\"append_fsync_samples\":%lu,"
-		       "\"append_fsync_us_p50\":%.1f,"
-		       "\"append_fsync_us_p99\":%.1f,"
-		       "\"verify_s\":%.3f,\"verify_mb_per_s\":%.1f,"
-		       "\"verify_entries_per_s\":%.0f,"
-		       "\"replay_mb_per_s\":%.1f,\"peak_rss_bytes\":%zu}\n",
-		       entries, (double)rep.bytes / (double)entries,
-		       (unsigned long long)rep.bytes,
-		       (unsigned long long)rep.segments, batch, append_s,
-		       (double)entries / append_s, mb / append_s, samples, p50,
-		       p99, verify_s, mb / verify_s,
-		       (double)entries / verify_s, mb / replay_s,
-		       bench_peak_rss());
+		printf(
+		    "{\"bench\":\"wal\",\"entries\":%lu,\"entry_bytes\":%.0f,"
+		    "\"bytes\":%llu,\"segments\":%llu,\"batch\":%lu,"
+		    "\"append_s\":%.3f,\"append_per_s\":%.0f,"
+		    "\"append_mb_per_s\":%.1f,"
+		    "\"append_fsync_samples\":%lu,"
+		    "\"append_fsync_us_p50\":%.1f,"
+		    "\"append_fsync_us_p99\":%.1f,"
+		    "\"verify_s\":%.3f,\"verify_mb_per_s\":%.1f,"
+		    "\"verify_entries_per_s\":%.0f,"
+		    "\"replay_mb_per_s\":%.1f,\"peak_rss_bytes\":%zu}\n",
+		    entries, (double)rep.bytes / (double)entries,
+		    (unsigned long long)rep.bytes,
+		    (unsigned long long)rep.segments, batch, append_s,
+		    (double)entries / append_s, mb / append_s, samples, p50,
+		    p99, verify_s, mb / verify_s, (double)entries / verify_s,
+		    mb / replay_s, bench_peak_rss());
 	} else {
 		printf("wal: %lu entries (%.0f bytes each), %llu segments\n",
 		       entries, (double)rep.bytes / (double)entries,
 		       (unsigned long long)rep.segments);
-		printf("  append (batch %lu/fsync)  %10.0f entries/s  %7.1f MB/s\n",
-		       batch, (double)entries / append_s, mb / append_s);
+		printf(
+		    "  append (batch %lu/fsync)  %10.0f entries/s  %7.1f MB/s\n",
+		    batch, (double)entries / append_s, mb / append_s);
 		printf("  append+fsync (1 entry)    p50 %.1f us  p99 %.1f us\n",
 		       p50, p99);
-		printf("  verify                    %10.0f entries/s  %7.1f MB/s\n",
-		       (double)entries / verify_s, mb / verify_s);
-		printf("  replay                    %7.1f MB/s\n", mb / replay_s);
+		printf(
+		    "  verify                    %10.0f entries/s  %7.1f MB/s\n",
+		    (double)entries / verify_s, mb / verify_s);
+		printf("  replay                    %7.1f MB/s\n",
+		       mb / replay_s);
 	}
 	rc = 0;
 out:

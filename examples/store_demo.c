@@ -18,40 +18,42 @@
 
 struct demo_resource {
 	const char *region, *type, *id, *name, *status;
-	const char *tags;  /* "k=v,k=v" */
-	const char *attrs; /* JSON object */
+	const char *tags;	 /* "k=v,k=v" */
+	const char *attrs;	 /* JSON object */
 	const char *attached_to; /* id of an ec2_instance in the same region */
 };
 
 static const struct demo_resource account_v1[] = {
-	{"us-east-1", "ec2_instance", "i-0a1b2c3d4e5f60001", "web-1", "running",
-	 "Env=prod,Team=web,Service=storefront",
-	 "{\"instance_type\":\"m5.large\",\"image_id\":\"ami-0c55b159\","
-	 "\"vpc_id\":\"vpc-1a2b3c\",\"private_ip\":\"10.0.1.10\"}", NULL},
-	{"us-east-1", "ec2_instance", "i-0a1b2c3d4e5f60002", "web-2", "running",
-	 "Env=prod,Team=web,Service=storefront",
-	 "{\"instance_type\":\"m5.large\",\"image_id\":\"ami-0c55b159\","
-	 "\"vpc_id\":\"vpc-1a2b3c\",\"private_ip\":\"10.0.1.11\"}", NULL},
-	{"us-east-1", "ebs_volume", "vol-0aa11bb22cc330001", "web-1-data",
-	 "in-use", "Env=staging,Team=web",
-	 "{\"size_gb\":100,\"volume_type\":\"gp3\",\"encrypted\":true}",
-	 "i-0a1b2c3d4e5f60001"},
-	{"us-east-1", "security_group", "sg-0123456789abcdef0", "web-sg", NULL,
-	 "Team=web",
-	 "{\"ingress\":[{\"port\":443,\"cidr\":\"0.0.0.0/0\"}]}", NULL},
-	{"us-east-1", "rds_instance", "orders-db", "orders-db", "available",
-	 "Env=prod,Team=payments",
-	 "{\"engine\":\"postgres\",\"engine_version\":\"15.4\","
-	 "\"storage_encrypted\":true,\"publicly_accessible\":false}", NULL},
-	{"eu-west-1", "s3_bucket", "acme-invoices-eu", "acme-invoices-eu", NULL,
-	 "Team=payments", "{\"versioning\":\"Enabled\"}", NULL},
-	{"eu-west-1", "s3_bucket", "acme-tmp-exports", "acme-tmp-exports", NULL,
-	 "Team=data", "{\"versioning\":\"Suspended\"}", NULL},
+    {"us-east-1", "ec2_instance", "i-0a1b2c3d4e5f60001", "web-1", "running",
+     "Env=prod,Team=web,Service=storefront",
+     "{\"instance_type\":\"m5.large\",\"image_id\":\"ami-0c55b159\","
+     "\"vpc_id\":\"vpc-1a2b3c\",\"private_ip\":\"10.0.1.10\"}",
+     NULL},
+    {"us-east-1", "ec2_instance", "i-0a1b2c3d4e5f60002", "web-2", "running",
+     "Env=prod,Team=web,Service=storefront",
+     "{\"instance_type\":\"m5.large\",\"image_id\":\"ami-0c55b159\","
+     "\"vpc_id\":\"vpc-1a2b3c\",\"private_ip\":\"10.0.1.11\"}",
+     NULL},
+    {"us-east-1", "ebs_volume", "vol-0aa11bb22cc330001", "web-1-data", "in-use",
+     "Env=staging,Team=web",
+     "{\"size_gb\":100,\"volume_type\":\"gp3\",\"encrypted\":true}",
+     "i-0a1b2c3d4e5f60001"},
+    {"us-east-1", "security_group", "sg-0123456789abcdef0", "web-sg", NULL,
+     "Team=web", "{\"ingress\":[{\"port\":443,\"cidr\":\"0.0.0.0/0\"}]}", NULL},
+    {"us-east-1", "rds_instance", "orders-db", "orders-db", "available",
+     "Env=prod,Team=payments",
+     "{\"engine\":\"postgres\",\"engine_version\":\"15.4\","
+     "\"storage_encrypted\":true,\"publicly_accessible\":false}",
+     NULL},
+    {"eu-west-1", "s3_bucket", "acme-invoices-eu", "acme-invoices-eu", NULL,
+     "Team=payments", "{\"versioning\":\"Enabled\"}", NULL},
+    {"eu-west-1", "s3_bucket", "acme-tmp-exports", "acme-tmp-exports", NULL,
+     "Team=data", "{\"versioning\":\"Suspended\"}", NULL},
 };
 
-static const char *const types[] = {"ec2_instance", "ebs_volume",
+static const char *const types[] = {"ec2_instance",   "ebs_volume",
 				    "security_group", "rds_instance",
-				    "s3_bucket", "sqs_queue"};
+				    "s3_bucket",      "sqs_queue"};
 static const char *const regions[] = {"us-east-1", "eu-west-1"};
 
 static void die(const char *what, const struct elava_error *err)
@@ -120,9 +122,9 @@ static void scan(struct store *s, struct wal *w, const struct demo_resource *v,
 				 regions[g], types[t]);
 			if (failed_type && !strcmp(types[t], failed_type))
 				store_scan_scope_failed(
-					sc, scope,
-					"RequestLimitExceeded: Request limit "
-					"exceeded (after 5 retries)");
+				    sc, scope,
+				    "RequestLimitExceeded: Request limit "
+				    "exceeded (after 5 retries)");
 			else
 				store_scan_scope_complete(sc, scope);
 		}
@@ -136,9 +138,10 @@ static void scan(struct store *s, struct wal *w, const struct demo_resource *v,
 	       res.created, res.modified, res.disappeared, res.status,
 	       res.baseline ? " (baseline)" : "");
 	if (failed_type)
-		printf("          listing %s failed (RequestLimitExceeded): its "
-		       "resources are carried forward, not reported gone\n",
-		       failed_type);
+		printf(
+		    "          listing %s failed (RequestLimitExceeded): its "
+		    "resources are carried forward, not reported gone\n",
+		    failed_type);
 	snprintf(data, sizeof(data),
 		 "{\"scan_id\":%llu,\"resource_count\":%zu,\"created\":%zu,"
 		 "\"modified\":%zu,\"disappeared\":%zu,\"status\":\"%s\"}",
@@ -224,10 +227,15 @@ int main(int argc, char **argv)
 			v2[n2].tags = "Env=prod,Team=web";
 		n2++;
 	}
-	v2[n2++] = (struct demo_resource){
-		"us-east-1", "sqs_queue", "orders-events", "orders-events",
-		NULL, "Team=payments",
-		"{\"fifo\":false,\"visibility_timeout\":30}", NULL};
+	v2[n2++] =
+	    (struct demo_resource){"us-east-1",
+				   "sqs_queue",
+				   "orders-events",
+				   "orders-events",
+				   NULL,
+				   "Team=payments",
+				   "{\"fifo\":false,\"visibility_timeout\":30}",
+				   NULL};
 	scan(s, w, v2, n2, NULL);
 
 	/* A third scan whose EC2 listing is throttled: the instances are

@@ -8,6 +8,7 @@ packages=(
   liblmdb-dev lmdb-utils libjansson-dev libssl-dev
   libcmocka-dev
   clang libclang-rt-14-dev   # libFuzzer builds of the fuzz targets
+  clang-format git
 )
 
 missing=()

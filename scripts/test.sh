@@ -35,6 +35,14 @@ setup() { # dir, extra meson args...
   fi
 }
 
+echo "== formatting (.clang-format)"
+if git ls-files 'src/*.[ch]' 'tests/*.c' 'bench/*.[ch]' 'examples/*.c' |
+     xargs clang-format --dry-run --Werror 2>&1 | head -20 | grep .; then
+  fail "code is not clang-formatted (run: clang-format -i on the files above)"
+else
+  pass
+fi
+
 echo "== build (warnings are errors) and test"
 if setup build -Dwerror=true && ninja -C build; then
   run_suite build

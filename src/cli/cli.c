@@ -23,8 +23,9 @@ int cli_usage(const char *usage, const char *fmt, ...)
 int cli_fail(const struct elava_error *err)
 {
 	fprintf(stderr, "elava: %s\n",
-		err && err->msg[0] ? err->msg : elava_strerror(err ? err->code
-								   : ELAVA_E_IO));
+		err && err->msg[0]
+		    ? err->msg
+		    : elava_strerror(err ? err->code : ELAVA_E_IO));
 	return CLI_EXIT_FAIL;
 }
 

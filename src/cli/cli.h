@@ -12,8 +12,8 @@
 
 #include "core/core.h"
 
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
 
 struct cli_command {
@@ -34,7 +34,7 @@ int cmd_wal(int argc, char **argv);
  * returns CLI_EXIT_USAGE.
  */
 int cli_usage(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Print "elava: <err->msg>" to stderr; returns CLI_EXIT_FAIL. */
 int cli_fail(const struct elava_error *err);

@@ -15,10 +15,10 @@
 static int store_stat_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"store", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"store", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_options so = {0};
 	struct elava_error err = {0};
@@ -36,8 +36,9 @@ static int store_stat_cmd(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'h': printf("usage: %s\n", STORE_USAGE); return 0;
 		default:
-			return cli_usage(STORE_USAGE, "unknown or incomplete "
-						      "option '%s'",
+			return cli_usage(STORE_USAGE,
+					 "unknown or incomplete "
+					 "option '%s'",
 					 argv[optind - 1]);
 		}
 	}
@@ -46,7 +47,8 @@ static int store_stat_cmd(int argc, char **argv)
 				 argv[optind]);
 	so.path = cli_storage_path(path);
 	so.read_only = true;
-	if ((rc = store_open(&so, &s, &err)) || (rc = store_stat(s, &st, &err))) {
+	if ((rc = store_open(&so, &s, &err)) ||
+	    (rc = store_stat(s, &st, &err))) {
 		store_close(&s);
 		return cli_fail(&err);
 	}
@@ -87,7 +89,8 @@ static int store_stat_cmd(int argc, char **argv)
 		       (unsigned long long)st.versions);
 		printf("change events       %llu\n",
 		       (unsigned long long)st.changes);
-		printf("scans               %llu\n", (unsigned long long)st.scans);
+		printf("scans               %llu\n",
+		       (unsigned long long)st.scans);
 		printf("size                %llu bytes on disk, %llu in use, "
 		       "%llu free for reuse\n",
 		       (unsigned long long)st.file_bytes,

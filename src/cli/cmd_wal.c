@@ -52,16 +52,18 @@ static int parse_args(int argc, char **argv, bool tail, struct wal_args *a)
 
 		if (is_flag(arg, "--dir") || is_flag(arg, "--store")) {
 			bool dir = is_flag(arg, "--dir");
-			v = flag_value(argc, argv, &i, dir ? "--dir" : "--store");
+			v = flag_value(argc, argv, &i,
+				       dir ? "--dir" : "--store");
 			if (!v || !*v)
-				return cli_usage(WAL_USAGE,
-						 "option '%s' needs a directory",
-						 dir ? "--dir" : "--store");
+				return cli_usage(
+				    WAL_USAGE, "option '%s' needs a directory",
+				    dir ? "--dir" : "--store");
 			if (dir)
 				a->dir = v;
 			else
 				a->store = v;
-		} else if (tail && (!strcmp(arg, "-n") || is_flag(arg, "--lines"))) {
+		} else if (tail &&
+			   (!strcmp(arg, "-n") || is_flag(arg, "--lines"))) {
 			char *end;
 			v = flag_value(argc, argv, &i,
 				       arg[1] == 'n' ? "-n" : "--lines");
@@ -105,8 +107,7 @@ static int run_verify(const char *dir)
 	printf("WAL '%s' is intact\n", dir);
 	printf("entries:  %llu\n", (unsigned long long)rep.entries);
 	printf("segments: %llu (%llu bytes)\n",
-	       (unsigned long long)rep.segments,
-	       (unsigned long long)rep.bytes);
+	       (unsigned long long)rep.segments, (unsigned long long)rep.bytes);
 	if (rep.entries)
 		printf("seq:      %llu..%llu\n",
 		       (unsigned long long)rep.first_seq,

@@ -8,10 +8,10 @@
 #include <string.h>
 
 const struct cli_command cli_commands[] = {
-	{"version", cmd_version, "print the version and build information"},
-	{"store", cmd_store, "inspect the MVCC store (stat)"},
-	{"wal", cmd_wal, "inspect the audit WAL (verify, tail)"},
-	{NULL, NULL, NULL},
+    {"version", cmd_version, "print the version and build information"},
+    {"store", cmd_store, "inspect the MVCC store (stat)"},
+    {"wal", cmd_wal, "inspect the audit WAL (verify, tail)"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
@@ -19,7 +19,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: elava <command> [options]\n\ncommands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'elava <command> --help' for a command's options.\n");
+	fprintf(out,
+		"\nRun 'elava <command> --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)

@@ -64,11 +64,11 @@ struct elava_error {
 
 /* Record code and formatted message in err (if non-NULL); returns code. */
 int elava_error_set(struct elava_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix an existing message: "what: <old message>". Returns err->code. */
 int elava_error_prefix(struct elava_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Map an errno value to an elava code (ENOSPC → NOSPACE, EACCES → PERM…). */
 int elava_errno_code(int errnum);
@@ -109,7 +109,10 @@ struct buf {
 	size_t max;
 };
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0, 0                                                  \
+	}
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
@@ -120,7 +123,7 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Append s[0..n) as a quoted JSON string (escaping as RFC 8259 requires). */
 int buf_append_json_string(struct buf *b, const char *s, size_t n);
@@ -146,11 +149,11 @@ typedef void (*log_sink_fn)(enum log_level lvl, const char *line, void *ud);
 void log_set_sink(log_sink_fn fn, void *ud);
 
 void log_msg(enum log_level lvl, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(mod, ...) log_msg(LOG_DEBUG, mod, __VA_ARGS__)
-#define log_info(mod, ...) log_msg(LOG_INFO, mod, __VA_ARGS__)
-#define log_warn(mod, ...) log_msg(LOG_WARN, mod, __VA_ARGS__)
+#define log_info(mod, ...)  log_msg(LOG_INFO, mod, __VA_ARGS__)
+#define log_warn(mod, ...)  log_msg(LOG_WARN, mod, __VA_ARGS__)
 #define log_error(mod, ...) log_msg(LOG_ERROR, mod, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ time */
@@ -164,7 +167,7 @@ int64_t time_mono_ns(void);
  * "2026-11-21T10:00:00.123Z" (always TIME_RFC3339_CHARS characters, years
  * clamped to 0000-9999). out must hold TIME_RFC3339_LEN bytes.
  */
-#define TIME_RFC3339_LEN 32
+#define TIME_RFC3339_LEN   32
 #define TIME_RFC3339_CHARS 24
 void time_format_rfc3339(int64_t ns, char out[TIME_RFC3339_LEN]);
 /*
@@ -237,8 +240,7 @@ int ejson_array_append_take(struct ejson *v, struct ejson *item);
 size_t ejson_object_size(const struct ejson *v);
 struct ejson *ejson_object_get(const struct ejson *v, const char *key);
 /* Steals `item` (also on error). Key must be valid UTF-8. */
-int ejson_object_set_take(struct ejson *v, const char *key,
-			  struct ejson *item);
+int ejson_object_set_take(struct ejson *v, const char *key, struct ejson *item);
 int ejson_object_del(struct ejson *v, const char *key);
 /*
  * Keys of an object in byte-wise sorted order (the canonical order).
@@ -268,9 +270,9 @@ bool ejson_equal(const struct ejson *a, const struct ejson *b);
  * say what the scanned text holds beyond the canonical form
  * ejson_dump_canonical writes:
  */
-#define JSCAN_WS 0x01u		/* whitespace between tokens */
-#define JSCAN_REAL 0x02u	/* a number with a fraction or exponent */
-#define JSCAN_ESCAPE 0x04u	/* a string with a backslash escape */
+#define JSCAN_WS     0x01u /* whitespace between tokens */
+#define JSCAN_REAL   0x02u /* a number with a fraction or exponent */
+#define JSCAN_ESCAPE 0x04u /* a string with a backslash escape */
 /* An escape the canonical writer does not use (\/, \u0041, surrogate
  * pairs, upper-case hex), or an integer it would not print back: -0, or
  * outside int64 (which ejson_parse refuses). Reals are only JSCAN_REAL:
@@ -308,13 +310,11 @@ int jscan_string(const char **pp, const char *end, unsigned *flags,
  * Skip JSON whitespace at *pp; sets JSCAN_WS if any. flags may be NULL.
  * Inline: it runs between every two tokens, and canonical text has none.
  */
-static inline void jscan_ws(const char **pp, const char *end,
-			    unsigned *flags)
+static inline void jscan_ws(const char **pp, const char *end, unsigned *flags)
 {
 	const char *p = *pp;
 
-	while (p < end &&
-	       (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	if (p != *pp) {
 		if (flags)
@@ -334,7 +334,7 @@ int jscan_str_cmp(const char *a, size_t an, bool a_esc, const char *b,
 
 /* ---------------------------------------------------------------- hashing */
 
-#define SHA256_LEN 32
+#define SHA256_LEN     32
 #define SHA256_HEX_LEN 64
 
 void sha256(const void *data, size_t n, uint8_t out[SHA256_LEN]);

@@ -14,12 +14,10 @@ const char *elava_strerror(int code)
 		return "success";
 	switch ((enum elava_errno)code) {
 #define ELAVA_ERRNO_CASE(name, val, msg)                                       \
-	case ELAVA_E_##name:                                                   \
-		return msg;
+	case ELAVA_E_##name: return msg;
 		ELAVA_ERRNO_MAP(ELAVA_ERRNO_CASE)
 #undef ELAVA_ERRNO_CASE
-	case ELAVA_OK:
-		break;
+	case ELAVA_OK: break;
 	}
 	return "unknown error";
 }
@@ -67,25 +65,17 @@ int elava_errno_code(int errnum)
 	switch (errnum) {
 	case ENOSPC:
 	case EDQUOT:
-	case EFBIG:
-		return ELAVA_E_NOSPACE;
+	case EFBIG: return ELAVA_E_NOSPACE;
 	case EACCES:
 	case EPERM:
-	case EROFS:
-		return ELAVA_E_PERM;
+	case EROFS: return ELAVA_E_PERM;
 	case ENOENT:
-	case ENOTDIR:
-		return ELAVA_E_NOTFOUND;
-	case EEXIST:
-		return ELAVA_E_EXISTS;
-	case EINVAL:
-		return ELAVA_E_INVAL;
+	case ENOTDIR: return ELAVA_E_NOTFOUND;
+	case EEXIST: return ELAVA_E_EXISTS;
+	case EINVAL: return ELAVA_E_INVAL;
 	case EBUSY:
-	case EAGAIN:
-		return ELAVA_E_BUSY;
-	case ETIMEDOUT:
-		return ELAVA_E_TIMEOUT;
-	default:
-		return ELAVA_E_IO;
+	case EAGAIN: return ELAVA_E_BUSY;
+	case ETIMEDOUT: return ELAVA_E_TIMEOUT;
+	default: return ELAVA_E_IO;
 	}
 }

@@ -162,7 +162,7 @@ void hash128(const void *data, size_t len, uint64_t seed, uint64_t out[2])
 	case 13: k2 ^= (uint64_t)tail[12] << 32; /* fall through */
 	case 12: k2 ^= (uint64_t)tail[11] << 24; /* fall through */
 	case 11: k2 ^= (uint64_t)tail[10] << 16; /* fall through */
-	case 10: k2 ^= (uint64_t)tail[9] << 8;   /* fall through */
+	case 10: k2 ^= (uint64_t)tail[9] << 8;	 /* fall through */
 	case 9:
 		k2 ^= (uint64_t)tail[8];
 		k2 *= c2;
@@ -184,8 +184,7 @@ void hash128(const void *data, size_t len, uint64_t seed, uint64_t out[2])
 		k1 *= c2;
 		h1 ^= k1;
 		break;
-	default:
-		break;
+	default: break;
 	}
 
 	h1 ^= (uint64_t)len;

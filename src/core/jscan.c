@@ -24,7 +24,7 @@ static long hex4(const char *h)
 
 	for (int i = 0; i < 4; i++) {
 		char c = h[i];
-		int d = is_digit(c)		  ? c - '0'
+		int d = is_digit(c)	       ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
 			: c >= 'A' && c <= 'F' ? c - 'A' + 10
 					       : -1;
@@ -50,10 +50,8 @@ static bool canonical_u(const char *h, long cp)
 	case '\t':
 	case '\n':
 	case '\f':
-	case '\r':
-		return false;
-	default:
-		return true;
+	case '\r': return false;
+	default: return true;
 	}
 }
 
@@ -89,7 +87,7 @@ static size_t utf8_put(unsigned long cp, char out[4])
  * JSCAN_NONCANONICAL for the escapes the canonical writer does not use.
  */
 static inline size_t escape(const char *p, const char *end, char out[4],
-		     size_t *n_out, unsigned *flags)
+			    size_t *n_out, unsigned *flags)
 {
 	long cp, lo;
 
@@ -106,10 +104,8 @@ static inline size_t escape(const char *p, const char *end, char out[4],
 		*flags |= JSCAN_NONCANONICAL;
 		out[0] = '/';
 		return 2;
-	case 'u':
-		break;
-	default:
-		return 0;
+	case 'u': break;
+	default: return 0;
 	}
 	/* No NUL (strings here are C strings), no lone surrogate. */
 	if (end - p < 6 || (cp = hex4(p + 2)) <= 0 ||
@@ -126,7 +122,7 @@ static inline size_t escape(const char *p, const char *end, char out[4],
 		return 0;
 	*flags |= JSCAN_NONCANONICAL;
 	*n_out = utf8_put(0x10000 + ((unsigned long)(cp - 0xD800) << 10) +
-				  (unsigned long)(lo - 0xDC00),
+			      (unsigned long)(lo - 0xDC00),
 			  out);
 	return 12;
 }
@@ -134,18 +130,20 @@ static inline size_t escape(const char *p, const char *end, char out[4],
 /* Bytes that end a run of plain string content: " \\ controls, non-ASCII. */
 #define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
 static const unsigned char str_stop[256] = {
-	R16(1), R16(1), /* 0x00-0x1f */
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
-	R16(0), R16(0),
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
-	R16(0), R16(0),
-	R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+    R16(1), R16(1), /* 0x00-0x1f */
+    0,	    0,	    1,	    0,	    0,	    0,	    0,	    0,
+    0,	    0,	    0,	    0,	    0,	    0,	    0,	    0, /* '"' */
+    R16(0), R16(0), 0,	    0,	    0,	    0,	    0,	    0,
+    0,	    0,	    0,	    0,	    0,	    0,	    1,	    0,
+    0,	    0, /* '\\' */
+    R16(0), R16(0), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+    R16(1), R16(1),
 };
 #undef R16
 
 /* jscan_string, inlined where jscan_value scans keys and values. */
-static inline int scan_string(const char **pp, const char *end,
-			      unsigned *flags, struct buf *decode)
+static inline int scan_string(const char **pp, const char *end, unsigned *flags,
+			      struct buf *decode)
 {
 	const char *start, *p, *run;
 	bool high = false;
@@ -181,8 +179,9 @@ static inline int scan_string(const char **pp, const char *end,
 		*flags |= JSCAN_ESCAPE;
 		if (end - p < 2 || !(len = escape(p, end, dec, &n, flags)))
 			return ELAVA_E_PARSE;
-		if (decode && ((rc = buf_append(decode, run, (size_t)(p - run))) ||
-			       (rc = buf_append(decode, dec, n))))
+		if (decode &&
+		    ((rc = buf_append(decode, run, (size_t)(p - run))) ||
+		     (rc = buf_append(decode, dec, n))))
 			return rc;
 		p += len;
 		run = p;
@@ -243,8 +242,8 @@ static int str_cmp_decoded(const char *a, size_t an, const char *b, size_t bn)
 	}
 }
 
-static inline int str_cmp(const char *a, size_t an, bool a_esc,
-			  const char *b, size_t bn, bool b_esc)
+static inline int str_cmp(const char *a, size_t an, bool a_esc, const char *b,
+			  size_t bn, bool b_esc)
 {
 	int c;
 
@@ -429,21 +428,15 @@ int jscan_value(const char **pp, const char *end, unsigned depth_left,
 		if (!depth_left)
 			return ELAVA_E_PARSE;
 		return scan_array(pp, end, depth_left, flags);
-	default:
-		break;
+	default: break;
 	}
 	if (!depth_left)
 		*flags |= JSCAN_DEEP;
 	switch (**pp) {
-	case '"':
-		return scan_string(pp, end, flags, NULL);
-	case 't':
-		return scan_literal(pp, end, "true", 4);
-	case 'f':
-		return scan_literal(pp, end, "false", 5);
-	case 'n':
-		return scan_literal(pp, end, "null", 4);
-	default:
-		return scan_number(pp, end, flags);
+	case '"': return scan_string(pp, end, flags, NULL);
+	case 't': return scan_literal(pp, end, "true", 4);
+	case 'f': return scan_literal(pp, end, "false", 5);
+	case 'n': return scan_literal(pp, end, "null", 4);
+	default: return scan_number(pp, end, flags);
 	}
 }

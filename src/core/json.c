@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define J(v) ((json_t *)(v))
+#define J(v)  ((json_t *)(v))
 #define CJ(v) ((const json_t *)(v))
-#define E(v) ((struct ejson *)(v))
+#define E(v)  ((struct ejson *)(v))
 
 /* Route jansson's allocations through ours so they are counted. */
-static void *json_alloc(size_t n) { return xmalloc(n); }
+static void *json_alloc(size_t n)
+{
+	return xmalloc(n);
+}
 __attribute__((constructor)) static void json_setup(void)
 {
 	json_set_alloc_funcs(json_alloc, xfree);
@@ -31,7 +34,8 @@ static size_t depth_of(const json_t *v, size_t limit)
 	if (json_is_object(v)) {
 		const char *k;
 		json_t *child;
-		json_object_foreach((json_t *)v, k, child) {
+		json_object_foreach((json_t *)v, k, child)
+		{
 			size_t d = depth_of(child, limit - 1);
 			if (d > max)
 				max = d;
@@ -43,7 +47,8 @@ static size_t depth_of(const json_t *v, size_t limit)
 	if (json_is_array(v)) {
 		size_t i;
 		json_t *child;
-		json_array_foreach(v, i, child) {
+		json_array_foreach(v, i, child)
+		{
 			size_t d = depth_of(child, limit - 1);
 			if (d > max)
 				max = d;
@@ -126,11 +131,26 @@ static struct ejson *must(json_t *v)
 	return E(v);
 }
 
-struct ejson *ejson_null(void) { return must(json_null()); }
-struct ejson *ejson_bool(bool b) { return must(json_boolean(b)); }
-struct ejson *ejson_int(int64_t i) { return must(json_integer((json_int_t)i)); }
-struct ejson *ejson_object(void) { return must(json_object()); }
-struct ejson *ejson_array(void) { return must(json_array()); }
+struct ejson *ejson_null(void)
+{
+	return must(json_null());
+}
+struct ejson *ejson_bool(bool b)
+{
+	return must(json_boolean(b));
+}
+struct ejson *ejson_int(int64_t i)
+{
+	return must(json_integer((json_int_t)i));
+}
+struct ejson *ejson_object(void)
+{
+	return must(json_object());
+}
+struct ejson *ejson_array(void)
+{
+	return must(json_array());
+}
 
 struct ejson *ejson_real(double d)
 {
@@ -152,7 +172,10 @@ struct ejson *ejson_copy(const struct ejson *v)
 	return must(json_deep_copy(CJ(v)));
 }
 
-bool ejson_bool_value(const struct ejson *v) { return json_is_true(CJ(v)); }
+bool ejson_bool_value(const struct ejson *v)
+{
+	return json_is_true(CJ(v));
+}
 
 int64_t ejson_int_value(const struct ejson *v)
 {
@@ -227,7 +250,8 @@ const char **ejson_object_sorted_keys(const struct ejson *v, size_t *n_out)
 	json_t *child;
 	size_t i = 0;
 
-	json_object_foreach(J(v), k, child) {
+	json_object_foreach(J(v), k, child)
+	{
 		(void)child;
 		keys[i++] = k;
 	}
@@ -263,7 +287,8 @@ static int dump(const json_t *v, struct buf *out)
 	case JSON_TRUE: return buf_puts(out, "true");
 	case JSON_FALSE: return buf_puts(out, "false");
 	case JSON_INTEGER:
-		return buf_printf(out, "%lld", (long long)json_integer_value(v));
+		return buf_printf(out, "%lld",
+				  (long long)json_integer_value(v));
 	case JSON_REAL: return dump_real(json_real_value(v), out);
 	case JSON_STRING:
 		return buf_append_json_string(out, json_string_value(v),
@@ -273,7 +298,8 @@ static int dump(const json_t *v, struct buf *out)
 		json_t *child;
 		if ((rc = buf_putc(out, '[')))
 			return rc;
-		json_array_foreach(v, i, child) {
+		json_array_foreach(v, i, child)
+		{
 			if (i && (rc = buf_putc(out, ',')))
 				return rc;
 			if ((rc = dump(child, out)))
@@ -283,7 +309,8 @@ static int dump(const json_t *v, struct buf *out)
 	}
 	case JSON_OBJECT: {
 		size_t n;
-		const char **keys = ejson_object_sorted_keys((const struct ejson *)v, &n);
+		const char **keys =
+		    ejson_object_sorted_keys((const struct ejson *)v, &n);
 		rc = buf_putc(out, '{');
 		for (size_t i = 0; i < n && !rc; i++) {
 			if (i)

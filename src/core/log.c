@@ -54,8 +54,9 @@ void log_msg(enum log_level lvl, const char *module, const char *fmt, ...)
 
 	buf_init(&line, 8192);
 	if (out_format == LOG_FORMAT_JSON) {
-		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"module\":",
-			   ts, level_names[lvl]);
+		buf_printf(&line,
+			   "{\"ts\":\"%s\",\"level\":\"%s\",\"module\":", ts,
+			   level_names[lvl]);
 		buf_append_json_string(&line, module, strlen(module));
 		buf_puts(&line, ",\"msg\":");
 		buf_append_json_string(&line, msg, strlen(msg));

@@ -49,9 +49,9 @@ int duration_parse(const char *s, int64_t *ns_out)
 		const char *suffix;
 		int64_t ns;
 	} units[] = {
-		{"ms", 1000000LL},	   {"s", 1000000000LL},
-		{"m", 60000000000LL},	   {"h", 3600000000000LL},
-		{"d", 86400000000000LL}, {"w", 604800000000000LL},
+	    {"ms", 1000000LL},	     {"s", 1000000000LL},
+	    {"m", 60000000000LL},    {"h", 3600000000000LL},
+	    {"d", 86400000000000LL}, {"w", 604800000000000LL},
 	};
 	int64_t total = 0;
 	const char *p = s;
@@ -118,9 +118,10 @@ int dir_ensure(const char *path, int mode, struct elava_error *err)
 		char saved = tmp[i];
 		tmp[i] = '\0';
 		if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
-			return elava_error_set(err, elava_errno_code(errno),
-					       "cannot create directory '%s': %s",
-					       tmp, strerror(errno));
+			return elava_error_set(
+			    err, elava_errno_code(errno),
+			    "cannot create directory '%s': %s", tmp,
+			    strerror(errno));
 		tmp[i] = saved;
 	}
 	if (stat(path, &st) < 0)

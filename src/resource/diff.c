@@ -19,9 +19,8 @@ struct differ {
 
 static bool skipped(const struct differ *d)
 {
-	return d->nrules &&
-	       resource__rules_match(d->rules, d->nrules, d->path.data,
-				     d->path.len);
+	return d->nrules && resource__rules_match(d->rules, d->nrules,
+						  d->path.data, d->path.len);
 }
 
 /* Record a change; takes both references. */
@@ -32,8 +31,8 @@ static void add(struct differ *d, struct ejson *old_value,
 
 	if (d->out->n == d->cap) {
 		d->cap = d->cap ? st_mult(d->cap, 2) : 8;
-		d->out->fields = xrealloc(d->out->fields,
-					  st_mult(d->cap, sizeof(*c)));
+		d->out->fields =
+		    xrealloc(d->out->fields, st_mult(d->cap, sizeof(*c)));
 	}
 	c = &d->out->fields[d->out->n++];
 	c->path = xstrndup(d->path.data, d->path.len);
@@ -58,10 +57,8 @@ static int kind(const struct ejson *v)
 static bool scalar_equal(const struct ejson *a, const struct ejson *b)
 {
 	switch (ejson_typeof(a)) {
-	case EJSON_NULL:
-		return true;
-	case EJSON_BOOL:
-		return ejson_bool_value(a) == ejson_bool_value(b);
+	case EJSON_NULL: return true;
+	case EJSON_BOOL: return ejson_bool_value(a) == ejson_bool_value(b);
 	case EJSON_STRING:
 		return ejson_string_length(a) == ejson_string_length(b) &&
 		       !memcmp(ejson_string_value(a), ejson_string_value(b),
@@ -72,8 +69,7 @@ static bool scalar_equal(const struct ejson *a, const struct ejson *b)
 		return ejson_equal(a, b);
 	case EJSON_REAL:
 	case EJSON_ARRAY:
-	case EJSON_OBJECT:
-		break;
+	case EJSON_OBJECT: break;
 	}
 	return ejson_equal(a, b);
 }
@@ -142,18 +138,13 @@ static void diff_values(struct differ *d, const struct ejson *a,
 		return;
 	}
 	switch (ejson_typeof(a)) {
-	case EJSON_OBJECT:
-		diff_objects(d, a, b);
-		return;
-	case EJSON_ARRAY:
-		diff_arrays(d, a, b);
-		return;
+	case EJSON_OBJECT: diff_objects(d, a, b); return;
+	case EJSON_ARRAY: diff_arrays(d, a, b); return;
 	case EJSON_NULL:
 	case EJSON_BOOL:
 	case EJSON_INT:
 	case EJSON_REAL:
-	case EJSON_STRING:
-		break;
+	case EJSON_STRING: break;
 	}
 	if (!scalar_equal(a, b))
 		add(d, copy(a), copy(b));
@@ -212,9 +203,10 @@ static void diff_tags(struct differ *d, const struct resource *a,
 	mark = d->path.len;
 	while ((i < a->ntags || j < b->ntags) && !d->rc) {
 		const struct resource_tag *ta = NULL, *tb = NULL;
-		int c = i == a->ntags	? 1
-			: j == b->ntags ? -1
-					: strcmp(a->tags[i].key, b->tags[j].key);
+		int c = i == a->ntags ? 1
+			: j == b->ntags
+			    ? -1
+			    : strcmp(a->tags[i].key, b->tags[j].key);
 		const char *key;
 
 		if (c <= 0)

@@ -61,10 +61,10 @@ static int take_value(const char **pp, const char *end, unsigned level,
 	int rc;
 
 	v->flags = 0;
-	if ((rc = jscan_value(pp, end,
-			      level <= EJSON_MAX_DEPTH ? EJSON_MAX_DEPTH + 1 - level
-						       : 0,
-			      &v->flags)))
+	if ((rc = jscan_value(
+		 pp, end,
+		 level <= EJSON_MAX_DEPTH ? EJSON_MAX_DEPTH + 1 - level : 0,
+		 &v->flags)))
 		return rc;
 	if (v->flags & (JSCAN_NONCANONICAL | JSCAN_UNSORTED | JSCAN_DEEP))
 		return ELAVA_E_PARSE;
@@ -378,9 +378,8 @@ static void add(struct walk *w, const struct slice *a, const struct slice *b)
 	struct buf *o = w->out;
 
 	if ((w->rc = buf_puts(o, w->nchanges ? ",{\"new\":" : "{\"new\":")) ||
-	    (w->rc = put_value(o, b)) ||
-	    (w->rc = buf_puts(o, ",\"old\":")) || (w->rc = put_value(o, a)) ||
-	    (w->rc = buf_puts(o, ",\"path\":")) ||
+	    (w->rc = put_value(o, b)) || (w->rc = buf_puts(o, ",\"old\":")) ||
+	    (w->rc = put_value(o, a)) || (w->rc = buf_puts(o, ",\"path\":")) ||
 	    (w->rc = buf_append_json_string(o, w->path.data, w->path.len)) ||
 	    (w->rc = buf_putc(o, '}')))
 		return;
@@ -460,12 +459,8 @@ static void diff_values(struct walk *w, const struct slice *a,
 		return;
 	}
 	switch (kind_of(a)) {
-	case K_OBJECT:
-		diff_objects(w, a, b, level);
-		return;
-	case K_ARRAY:
-		diff_arrays(w, a, b, level);
-		return;
+	case K_OBJECT: diff_objects(w, a, b, level); return;
+	case K_ARRAY: diff_arrays(w, a, b, level); return;
 	case K_NUMBER:
 		/* Two spellings of one number cannot both be canonical. */
 		if (((a->flags & JSCAN_REAL) && !real_canonical(a->p, a->n)) ||
@@ -476,8 +471,7 @@ static void diff_values(struct walk *w, const struct slice *a,
 		break;
 	case K_STRING:
 	case K_BOOL:
-	case K_NULL:
-		break;
+	case K_NULL: break;
 	}
 	/* Canonical scalars: different bytes are different values. */
 	add(w, a, b);
@@ -492,29 +486,23 @@ static const struct {
 	const char *name;
 	enum field_shape shape;
 } fields[] = {
-	{"account", IDENTITY},	    {"attributes", ATTRIBUTES},
-	{"created_at", CREATED_AT}, {"id", IDENTITY},
-	{"name", OPTIONAL},	    {"provider", IDENTITY},
-	{"region", IDENTITY},	    {"relationships", RELS},
-	{"status", OPTIONAL},	    {"tags", TAGS},
-	{"type", IDENTITY},
+    {"account", IDENTITY},	{"attributes", ATTRIBUTES},
+    {"created_at", CREATED_AT}, {"id", IDENTITY},
+    {"name", OPTIONAL},		{"provider", IDENTITY},
+    {"region", IDENTITY},	{"relationships", RELS},
+    {"status", OPTIONAL},	{"tags", TAGS},
+    {"type", IDENTITY},
 };
 
 static bool shape_ok(enum field_shape shape, const struct slice *v)
 {
 	switch (shape) {
-	case IDENTITY:
-		return kind_of(v) == K_STRING;
-	case ATTRIBUTES:
-		return kind_of(v) == K_OBJECT;
-	case CREATED_AT:
-		return created_at_ok(v);
-	case OPTIONAL:
-		return kind_of(v) == K_STRING || kind_of(v) == K_NULL;
-	case RELS:
-		return rels_ok(v);
-	case TAGS:
-		return tags_ok(v);
+	case IDENTITY: return kind_of(v) == K_STRING;
+	case ATTRIBUTES: return kind_of(v) == K_OBJECT;
+	case CREATED_AT: return created_at_ok(v);
+	case OPTIONAL: return kind_of(v) == K_STRING || kind_of(v) == K_NULL;
+	case RELS: return rels_ok(v);
+	case TAGS: return tags_ok(v);
 	}
 	return false;
 }

@@ -71,7 +71,7 @@ int resource_ignore_add(struct resource_ignore *ign, const char *type,
 	if (ign->n == ign->cap) {
 		ign->cap = ign->cap ? st_mult(ign->cap, 2) : 8;
 		ign->rules =
-			xrealloc(ign->rules, st_mult(ign->cap, sizeof(rule)));
+		    xrealloc(ign->rules, st_mult(ign->cap, sizeof(rule)));
 	}
 	rule.type = type && strcmp(type, "*") ? xstrdup(type) : NULL;
 	rule.path = buf_detach(&canon, &rule.pathlen);
@@ -98,8 +98,8 @@ static bool path_match(const struct resource__rule *rule, const char *path,
 	       (rl == len || path[rl] == '.' || path[rl] == '[');
 }
 
-bool resource_ignore_match(const struct resource_ignore *ign,
-			   const char *type, const char *path)
+bool resource_ignore_match(const struct resource_ignore *ign, const char *type,
+			   const char *path)
 {
 	size_t len;
 
@@ -141,8 +141,8 @@ size_t resource__ignore_select(const struct resource_ignore *ign,
 	return n;
 }
 
-bool resource__rules_match(const struct resource__rule *const *rules,
-			   size_t n, const char *path, size_t len)
+bool resource__rules_match(const struct resource__rule *const *rules, size_t n,
+			   const char *path, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (path_match(rules[i], path, len))
@@ -195,9 +195,9 @@ struct ejson *resource__strip(const struct ejson *v,
 					 &nsub))
 				continue;
 			ejson_object_set_take(
-				res, keys[i],
-				resource__strip(ejson_object_get(v, keys[i]),
-						sub, nsub, depth + 1));
+			    res, keys[i],
+			    resource__strip(ejson_object_get(v, keys[i]), sub,
+					    nsub, depth + 1));
 		}
 		xfree(keys);
 	} else {
@@ -208,8 +208,8 @@ struct ejson *resource__strip(const struct ejson *v,
 			if (select_child(rules, n, depth, NULL, i, sub, &nsub))
 				continue;
 			ejson_array_append_take(
-				res, resource__strip(ejson_array_get(v, i), sub,
-						     nsub, depth + 1));
+			    res, resource__strip(ejson_array_get(v, i), sub,
+						 nsub, depth + 1));
 		}
 	}
 	xfree(sub);

@@ -252,8 +252,8 @@ int resource_to_json(const struct resource *r, struct buf *out)
 
 /* Every member resource_to_json writes, sorted. */
 static const char *const known_fields[] = {
-	"account", "attributes",    "created_at", "id",	  "name", "provider",
-	"region",  "relationships", "status",	  "tags", "type",
+    "account", "attributes",	"created_at", "id",   "name", "provider",
+    "region",  "relationships", "status",     "tags", "type",
 };
 
 static bool known_field(const char *k)
@@ -346,15 +346,14 @@ static int read_tags(const struct ejson *root, struct resource *r,
 
 		if (ejson_typeof(val) != EJSON_STRING) {
 			rc = elava_error_set(
-				err, ELAVA_E_INVAL,
-				"resource JSON tag '%s' value must be a string",
-				resource__show(keys[i], strlen(keys[i]),
-					       shown));
+			    err, ELAVA_E_INVAL,
+			    "resource JSON tag '%s' value must be a string",
+			    resource__show(keys[i], strlen(keys[i]), shown));
 			break;
 		}
 		r->tags[i].key = xstrdup(keys[i]);
-		r->tags[i].value = xstrndup(ejson_string_value(val),
-					    ejson_string_length(val));
+		r->tags[i].value =
+		    xstrndup(ejson_string_value(val), ejson_string_length(val));
 		r->ntags = i + 1;
 	}
 	xfree(keys);
@@ -397,10 +396,10 @@ static int read_rels(const struct ejson *root, struct resource *r,
 		}
 		if (!type || !target)
 			return elava_error_set(
-				err, ELAVA_E_INVAL,
-				"resource JSON relationship %zu must be an "
-				"object with string 'type' and 'target' only",
-				i);
+			    err, ELAVA_E_INVAL,
+			    "resource JSON relationship %zu must be an "
+			    "object with string 'type' and 'target' only",
+			    i);
 		/* A duplicate is the same edge twice: the set keeps one. */
 		resource_rel_add(r, type, target);
 	}
@@ -439,10 +438,9 @@ int resource_from_json(const char *json, size_t len, struct resource *r,
 	for (size_t i = 0; i < nkeys; i++) {
 		if (!known_field(keys[i])) {
 			rc = elava_error_set(
-				err, ELAVA_E_INVAL,
-				"resource JSON has unknown field '%s'",
-				resource__show(keys[i], strlen(keys[i]),
-					       shown));
+			    err, ELAVA_E_INVAL,
+			    "resource JSON has unknown field '%s'",
+			    resource__show(keys[i], strlen(keys[i]), shown));
 			goto out;
 		}
 	}
@@ -498,8 +496,7 @@ void resource_encoded_release(struct resource_encoded *e)
 	buf_release(&e->json);
 }
 
-int resource_encode(const struct resource *r,
-		    const struct resource_ignore *ign,
+int resource_encode(const struct resource *r, const struct resource_ignore *ign,
 		    struct resource_encoded *e, struct elava_error *err)
 {
 	const struct resource__rule **sel = NULL;

@@ -23,10 +23,8 @@ static bool needs_quotes(const char *key, size_t n)
 		case '[':
 		case ']':
 		case '"':
-		case '\\':
-			return true;
-		default:
-			break;
+		case '\\': return true;
+		default: break;
 		}
 	}
 	return false;

@@ -204,9 +204,9 @@ static int check_identity(const char *field, const char *v, bool colon_ok,
 				       "resource %s is not valid UTF-8", field);
 	if (has_control(v, n))
 		return elava_error_set(
-			err, ELAVA_E_INVAL,
-			"resource %s '%s' contains a control character", field,
-			resource__show(v, n, shown));
+		    err, ELAVA_E_INVAL,
+		    "resource %s '%s' contains a control character", field,
+		    resource__show(v, n, shown));
 	if (!colon_ok && memchr(v, ':', n))
 		return elava_error_set(err, ELAVA_E_INVAL,
 				       "resource %s '%s' contains ':'", field,
@@ -215,9 +215,10 @@ static int check_identity(const char *field, const char *v, bool colon_ok,
 }
 
 /* Set err to "resource '<key>': <fmt...>" once the identity is known good. */
-__attribute__((format(printf, 4, 5))) static int
-fail(const struct resource *r, struct elava_error *err, int code,
-     const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(const struct resource *r,
+						      struct elava_error *err,
+						      int code, const char *fmt,
+						      ...)
 {
 	char shown[RESOURCE__SHOW_LEN];
 	char what[sizeof(err->msg)];
@@ -295,9 +296,8 @@ static int check_tag(const struct resource *r, size_t i,
 	return 0;
 }
 
-static int check_rel_part(const struct resource *r, size_t i,
-			  const char *part, const char *v, size_t max,
-			  struct elava_error *err)
+static int check_rel_part(const struct resource *r, size_t i, const char *part,
+			  const char *v, size_t max, struct elava_error *err)
 {
 	size_t n;
 

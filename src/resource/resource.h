@@ -17,12 +17,12 @@
 #include "core/core.h"
 
 /* Caps on outside input (a record is built from cloud API responses). */
-#define RESOURCE_MAX_FIELD 2048	       /* identity fields, name, status */
-#define RESOURCE_MAX_TAGS 256	       /* AWS allows 50; leave headroom */
-#define RESOURCE_MAX_TAG_KEY 512
+#define RESOURCE_MAX_FIELD     2048 /* identity fields, name, status */
+#define RESOURCE_MAX_TAGS      256  /* AWS allows 50; leave headroom */
+#define RESOURCE_MAX_TAG_KEY   512
 #define RESOURCE_MAX_TAG_VALUE 4096
-#define RESOURCE_MAX_RELS 1024
-#define RESOURCE_MAX_JSON ((size_t)1 << 20) /* canonical form, bytes */
+#define RESOURCE_MAX_RELS      1024
+#define RESOURCE_MAX_JSON      ((size_t)1 << 20) /* canonical form, bytes */
 /* A whole key: five fields and four ':' (relationship targets are keys). */
 #define RESOURCE_MAX_KEY (5 * RESOURCE_MAX_FIELD + 4)
 
@@ -43,12 +43,12 @@ struct resource {
 	char *region;
 	char *type; /* "ec2_instance", "ebs_volume", ... */
 	char *id;
-	char *name;   /* may be NULL: no name */
-	char *status; /* may be NULL */
-	int64_t created_at_ns; /* 0: unknown */
+	char *name;		   /* may be NULL: no name */
+	char *status;		   /* may be NULL */
+	int64_t created_at_ns;	   /* 0: unknown */
 	struct resource_tag *tags; /* sorted by key, unique keys */
 	size_t ntags;
-	struct ejson *attributes; /* always an object once initialised */
+	struct ejson *attributes;  /* always an object once initialised */
 	struct resource_rel *rels; /* sorted by (type, target), unique */
 	size_t nrels;
 };
@@ -179,8 +179,8 @@ int resource_ignore_add(struct resource_ignore *ign, const char *type,
  * equals it or is followed in it by '.' or '['. type NULL matches only the
  * rules for every type; ign NULL matches nothing.
  */
-bool resource_ignore_match(const struct resource_ignore *ign,
-			   const char *type, const char *path);
+bool resource_ignore_match(const struct resource_ignore *ign, const char *type,
+			   const char *path);
 
 /* ------------------------------------------------------------- encoding */
 
@@ -205,14 +205,13 @@ void resource_encoded_release(struct resource_encoded *e);
  * errors, or ELAVA_E_TOOBIG when the canonical form exceeds
  * RESOURCE_MAX_JSON; on error e's contents are unspecified.
  */
-int resource_encode(const struct resource *r,
-		    const struct resource_ignore *ign,
+int resource_encode(const struct resource *r, const struct resource_ignore *ign,
 		    struct resource_encoded *e, struct elava_error *err);
 
 /* ------------------------------------------------------------------ diff */
 
 struct resource_field_change {
-	char *path;	       /* "tags.Env", "attributes.volumes[0].size" */
+	char *path;		 /* "tags.Env", "attributes.volumes[0].size" */
 	struct ejson *old_value; /* NULL: field absent before */
 	struct ejson *new_value; /* NULL: field absent after */
 };

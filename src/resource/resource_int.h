@@ -50,8 +50,7 @@ void resource__segs_free(struct resource__seg *segs, size_t n);
 /* ----------------------------------------------------------------- rules */
 
 /* True when some rule of ign applies to records of `type`. */
-bool resource__ignore_any(const struct resource_ignore *ign,
-			  const char *type);
+bool resource__ignore_any(const struct resource_ignore *ign, const char *type);
 /*
  * The rules of ign that apply to `type`, as an array of borrowed pointers
  * in *out (xfree it; NULL when there are none). Returns the count.
@@ -60,8 +59,8 @@ size_t resource__ignore_select(const struct resource_ignore *ign,
 			       const char *type,
 			       const struct resource__rule ***out);
 /* True when path[0..len) is, or lies below, the path of one of the rules. */
-bool resource__rules_match(const struct resource__rule *const *rules,
-			   size_t n, const char *path, size_t len);
+bool resource__rules_match(const struct resource__rule *const *rules, size_t n,
+			   const char *path, size_t len);
 /*
  * A new reference to v minus every member or element named by the rules,
  * all of which have matched segments [0, depth) on the way to v and have

@@ -10,8 +10,10 @@
 
 static int cmp_item_key(const void *a, const void *b)
 {
-	const struct resource_encoded *x = *(const struct resource_encoded *const *)a;
-	const struct resource_encoded *y = *(const struct resource_encoded *const *)b;
+	const struct resource_encoded *x =
+	    *(const struct resource_encoded *const *)a;
+	const struct resource_encoded *y =
+	    *(const struct resource_encoded *const *)b;
 	size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
 	int c = memcmp(x->key.data, y->key.data, n);
 
@@ -23,8 +25,8 @@ int store_calibrate_raw_puts(const char *dir,
 			     bool sorted, double *puts_per_s,
 			     struct elava_error *err)
 {
-	const struct resource_encoded **order = xmalloc(st_mult(n + 1,
-								sizeof(*order)));
+	const struct resource_encoded **order =
+	    xmalloc(st_mult(n + 1, sizeof(*order)));
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
@@ -54,8 +56,7 @@ int store_calibrate_raw_puts(const char *dir,
 	for (size_t i = 0; i < n; i++) {
 		MDB_val k = {order[i]->key.len, order[i]->key.data};
 		MDB_val v = {order[i]->json.len, order[i]->json.data};
-		if ((rc = mdb_cursor_put(cur, &k, &v,
-					 sorted ? MDB_APPEND : 0)))
+		if ((rc = mdb_cursor_put(cur, &k, &v, sorted ? MDB_APPEND : 0)))
 			goto out;
 	}
 	mdb_cursor_close(cur);

@@ -14,8 +14,8 @@
 
 struct compact_ctx {
 	uint64_t keep;
-	struct buf resume;   /* versions key to continue from; empty: start */
-	struct buf next;     /* resume point after this chunk */
+	struct buf resume; /* versions key to continue from; empty: start */
+	struct buf next;   /* resume point after this chunk */
 	bool done;
 	struct store_compact_result chunk; /* counts of the current chunk */
 };
@@ -129,14 +129,14 @@ static int compact_versions_chunk(struct store *s, MDB_txn *txn, void *ud,
 			/* Settle the finished group. */
 			size_t off = 0;
 			while (off < olds.len) {
-				uint64_t r = be64_get((uint8_t *)olds.data +
-						      off);
+				uint64_t r =
+				    be64_get((uint8_t *)olds.data + off);
 				off += 8;
 				if (r == last_old_rev && !last_old_tomb)
 					continue;
 				uint8_t vk[STORE_SKEY_MAX + 9];
-				size_t n = store__version_key(
-					group.data, group.len, r, vk);
+				size_t n = store__version_key(group.data,
+							      group.len, r, vk);
 				del_add(&vdel, vk, n);
 				c->chunk.versions_removed++;
 			}
@@ -170,9 +170,9 @@ static int compact_versions_chunk(struct store *s, MDB_txn *txn, void *ud,
 			be64_put(rb, r);
 			buf_append(&olds, rb, 8);
 			last_old_rev = r;
-			last_old_tomb = v.mv_size >= 1 &&
-					((const uint8_t *)v.mv_data)[0] ==
-						STORE_CHANGE_DISAPPEARED;
+			last_old_tomb =
+			    v.mv_size >= 1 && ((const uint8_t *)v.mv_data)[0] ==
+						  STORE_CHANGE_DISAPPEARED;
 		} else {
 			has_newer = true;
 		}
@@ -216,9 +216,9 @@ static int drop_prefix_chunk(struct store *s, MDB_txn *txn, void *ud,
 		return store__mdb_error(s, rc, err, "read");
 	while (n < CHUNK_ENTRIES) {
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-		if (rc == MDB_NOTFOUND || (!rc && (k.mv_size < 8 ||
-						   be64_get(k.mv_data) >=
-							   p->keep))) {
+		if (rc == MDB_NOTFOUND ||
+		    (!rc &&
+		     (k.mv_size < 8 || be64_get(k.mv_data) >= p->keep))) {
 			p->done = true;
 			rc = 0;
 			break;

@@ -28,8 +28,9 @@ int store__event_json(struct buf *out, uint64_t rev, int64_t time_ns,
 	    (rc = buf_append(out, fields, fields_len)) ||
 	    (rc = buf_puts(out, ",\"key\":")) ||
 	    (rc = buf_append_json_string(out, key, keylen)) ||
-	    (rc = buf_printf(out, ",\"revision\":%llu,\"time\":\"%s\",\"type\":",
-			     (unsigned long long)rev, ts)) ||
+	    (rc =
+		 buf_printf(out, ",\"revision\":%llu,\"time\":\"%s\",\"type\":",
+			    (unsigned long long)rev, ts)) ||
 	    (rc = buf_append_json_string(out, type, typelen)))
 		return rc;
 	return buf_putc(out, '}');
@@ -287,13 +288,12 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 			continue;
 		const char *skey = k.mv_data;
 		size_t skeylen = k.mv_size - 9;
-		uint64_t vrev = be64_get((const uint8_t *)k.mv_data + skeylen +
-					 1);
+		uint64_t vrev =
+		    be64_get((const uint8_t *)k.mv_data + skeylen + 1);
 		if (!group || grouplen != skeylen ||
 		    memcmp(group, skey, skeylen)) {
-			if (best.mv_data &&
-			    (rc = emit_item(&c, group, grouplen, bestrev,
-					    &best)))
+			if (best.mv_data && (rc = emit_item(&c, group, grouplen,
+							    bestrev, &best)))
 				goto out;
 			group = skey;
 			grouplen = skeylen;
@@ -321,8 +321,8 @@ done:
 	return rc;
 }
 
-int store_get(struct store *s, const char *key, uint64_t rev,
-	      store_item_fn fn, void *ud, struct elava_error *err)
+int store_get(struct store *s, const char *key, uint64_t rev, store_item_fn fn,
+	      void *ud, struct elava_error *err)
 {
 	struct inv_ctx c = {s, NULL, fn, ud, BUF_INIT, {0}};
 	char skey[STORE_SKEY_MAX];
@@ -390,13 +390,15 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 		struct store_change ch;
 		const uint8_t *p = v.mv_data;
 
-		if (k.mv_size != skeylen + 9 || memcmp(k.mv_data, skey, skeylen) ||
+		if (k.mv_size != skeylen + 9 ||
+		    memcmp(k.mv_data, skey, skeylen) ||
 		    ((const char *)k.mv_data)[skeylen] != '\0')
 			break;
 		if (v.mv_size < VERSION_HDR_LEN)
 			continue;
 		memset(&ch, 0, sizeof(ch));
-		ch.revision = be64_get((const uint8_t *)k.mv_data + skeylen + 1);
+		ch.revision =
+		    be64_get((const uint8_t *)k.mv_data + skeylen + 1);
 		ch.time_ns = (int64_t)be64_get(p + 1);
 		ch.key = key;
 		ch.type = typebuf;
@@ -505,13 +507,14 @@ int store_changes(struct store *s, uint64_t from, uint64_t to,
 			MDB_val vv;
 			uint64_t fr;
 			if (store__version_at(s, txn, vcur, skey, skeylen,
-					      ch.kind == STORE_CHANGE_DISAPPEARED
-						      ? ch.revision - 1
-						      : ch.revision,
+					      ch.kind ==
+						      STORE_CHANGE_DISAPPEARED
+						  ? ch.revision - 1
+						  : ch.revision,
 					      &fr, &vv) ||
 			    store__real_key(skey, skeylen,
 					    (const char *)vv.mv_data +
-						    VERSION_HDR_LEN,
+						VERSION_HDR_LEN,
 					    vv.mv_size - VERSION_HDR_LEN, &key))
 				buf_append(&key, skey, skeylen);
 		} else {
@@ -615,11 +618,11 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		has_a = !store__version_at(s, txn, vcur, keys[i].data,
 					   keys[i].len, a, &ra, &va) &&
 			((const uint8_t *)va.mv_data)[0] !=
-				STORE_CHANGE_DISAPPEARED;
+			    STORE_CHANGE_DISAPPEARED;
 		has_b = !store__version_at(s, txn, vcur, keys[i].data,
 					   keys[i].len, b, &rb, &vb) &&
 			((const uint8_t *)vb.mv_data)[0] !=
-				STORE_CHANGE_DISAPPEARED;
+			    STORE_CHANGE_DISAPPEARED;
 		if (!has_a && !has_b)
 			continue;
 		if (has_a && has_b && ra == rb)
@@ -627,13 +630,12 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		memset(&ch, 0, sizeof(ch));
 		buf_reset(&fields);
 		if (has_a && has_b) {
-			store__diff_json(s, keys[i].data, keys[i].len,
-					 (const char *)va.mv_data +
-						 VERSION_HDR_LEN,
-					 va.mv_size - VERSION_HDR_LEN,
-					 (const char *)vb.mv_data +
-						 VERSION_HDR_LEN,
-					 vb.mv_size - VERSION_HDR_LEN, &fields);
+			store__diff_json(
+			    s, keys[i].data, keys[i].len,
+			    (const char *)va.mv_data + VERSION_HDR_LEN,
+			    va.mv_size - VERSION_HDR_LEN,
+			    (const char *)vb.mv_data + VERSION_HDR_LEN,
+			    vb.mv_size - VERSION_HDR_LEN, &fields);
 			if (!strcmp(fields.data, "[]"))
 				continue; /* only ignored fields moved */
 			ch.kind = STORE_CHANGE_MODIFIED;
@@ -662,8 +664,8 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		uint64_t tr;
 		if (!store__version_at(s, txn, vcur, keys[i].data, keys[i].len,
 				       b, &tr, &tv))
-			ch.time_ns = (int64_t)be64_get(
-				(const uint8_t *)tv.mv_data + 1);
+			ch.time_ns =
+			    (int64_t)be64_get((const uint8_t *)tv.mv_data + 1);
 		ch.key = key.data;
 		ch.type = typebuf;
 		ch.fields_json = fields.data;

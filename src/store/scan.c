@@ -19,21 +19,20 @@ __extension__ typedef unsigned __int128 u128;
 
 #define HASH_SEED 0x656c617661ULL /* "elava" */
 
-#define F_USED 0x01u
-#define F_PREV 0x02u    /* live in the store when the scan began */
-#define F_SEEN 0x04u    /* added by this scan */
+#define F_USED	  0x01u
+#define F_PREV	  0x02u /* live in the store when the scan began */
+#define F_SEEN	  0x04u /* added by this scan */
 #define F_SPOOLED 0x08u /* new or changed: its payload is in the spool */
 #define F_WRITTEN 0x10u /* written by the current commit attempt */
-#define F_GONE 0x20u	/* tombstoned by a cached scan; the slot keeps
-			   its hash so probing still works */
-#define FLAG_MASK 0xFFu
+/* Tombstoned by a kept scan; the slot keeps its hash so probing works. */
+#define F_GONE	    0x20u
 #define SCOPE_SHIFT 8
-#define MAX_SCOPES ((1u << 24) - 1)
+#define MAX_SCOPES  ((1u << 24) - 1)
 
 struct idx_entry {
-	uint32_t h[3];	/* 96 bits of the storage key's hash */
-	uint8_t fp[8];	/* fingerprint prefix of the observed version */
-	uint32_t meta;	/* scope id << 8 | flags */
+	uint32_t h[3]; /* 96 bits of the storage key's hash */
+	uint8_t fp[8]; /* fingerprint prefix of the observed version */
+	uint32_t meta; /* scope id << 8 | flags */
 };
 
 struct index {
@@ -43,7 +42,7 @@ struct index {
 };
 
 #define SCOPE_COMPLETE 0x1u
-#define SCOPE_FAILED 0x2u
+#define SCOPE_FAILED   0x2u
 
 struct scope {
 	char *name;
@@ -58,7 +57,7 @@ struct scope_table {
 	size_t n, cap;
 	uint32_t *slots; /* open addressing: scope id, 0 empty */
 	size_t nslots;
-	uint32_t last;	 /* cache: adds come grouped by scope */
+	uint32_t last; /* cache: adds come grouped by scope */
 };
 
 struct general_error {
@@ -264,13 +263,12 @@ static int load_index(struct store_scan *sc, struct elava_error *err)
 		size_t slen = resource_key_scope_len(k.mv_data, k.mv_size);
 		uint32_t scope = scope_intern(&sc->scopes, k.mv_data, slen);
 		if (!slen || !scope) {
-			rc = elava_error_set(err, ELAVA_E_CORRUPT,
-					     "store '%s': bad key or too many "
-					     "scopes in the index ('%.*s')",
-					     s->path,
-					     (int)(k.mv_size > 200 ? 200
-								   : k.mv_size),
-					     (const char *)k.mv_data);
+			rc = elava_error_set(
+			    err, ELAVA_E_CORRUPT,
+			    "store '%s': bad key or too many "
+			    "scopes in the index ('%.*s')",
+			    s->path, (int)(k.mv_size > 200 ? 200 : k.mv_size),
+			    (const char *)k.mv_data);
 			goto out;
 		}
 		idx_reserve_one(&sc->idx);
@@ -389,12 +387,12 @@ static void keep_index(struct store_scan *sc, uint64_t rev)
 	if (gone * 4 > sc->idx.nslots) {
 		struct index fresh;
 		idx_alloc(&fresh, (sc->idx.count - gone) +
-					  (sc->idx.count - gone) / 4 + 1024);
+				      (sc->idx.count - gone) / 4 + 1024);
 		for (size_t i = 0; i < sc->idx.nslots; i++) {
 			struct idx_entry *e = &sc->idx.slots[i];
 			if ((e->meta & (F_USED | F_GONE)) == F_USED)
-				*idx_take(&fresh, idx_slot(&fresh, e->h), e->h) =
-					*e;
+				*idx_take(&fresh, idx_slot(&fresh, e->h),
+					  e->h) = *e;
 		}
 		xfree(sc->idx.slots);
 		sc->idx = fresh;
@@ -466,11 +464,10 @@ int store_scan_add_encoded(struct store_scan *sc,
 						  : "scan already committed");
 	scope_len = resource_key_scope_len(enc->key.data, enc->key.len);
 	if (!scope_len)
-		return elava_error_set(err, ELAVA_E_INVAL,
-				       "invalid resource key '%.*s'",
-				       (int)(enc->key.len > 200 ? 200
-								: enc->key.len),
-				       enc->key.data ? enc->key.data : "");
+		return elava_error_set(
+		    err, ELAVA_E_INVAL, "invalid resource key '%.*s'",
+		    (int)(enc->key.len > 200 ? 200 : enc->key.len),
+		    enc->key.data ? enc->key.data : "");
 	if (enc->json.len > RESOURCE_MAX_JSON)
 		return elava_error_set(err, ELAVA_E_TOOBIG,
 				       "resource '%s' is larger than %zu bytes",
@@ -490,8 +487,8 @@ int store_scan_add_encoded(struct store_scan *sc,
 		memcpy(e->fp, enc->fingerprint, sizeof(e->fp));
 		e->meta |= F_SPOOLED;
 	} else {
-		uint32_t scope = scope_intern(&sc->scopes, enc->key.data,
-					      scope_len);
+		uint32_t scope =
+		    scope_intern(&sc->scopes, enc->key.data, scope_len);
 		if (!scope)
 			return elava_error_set(err, ELAVA_E_TOOBIG,
 					       "too many scopes in one scan");
@@ -546,9 +543,8 @@ int store_scan_scope_failed(struct store_scan *sc, const char *scope,
 	struct scope *t;
 
 	if (!scope) {
-		sc->errors = xrealloc(sc->errors,
-				      st_mult(sc->nerrors + 1,
-					      sizeof(*sc->errors)));
+		sc->errors = xrealloc(
+		    sc->errors, st_mult(sc->nerrors + 1, sizeof(*sc->errors)));
 		sc->errors[sc->nerrors++] = xstrdup(reason ? reason : "error");
 		sc->failed++;
 		return 0;
@@ -791,13 +787,13 @@ static int reconcile_concurrent(struct commit *c, MDB_txn *txn,
 		rc = store__version_at(s, txn, c->vcur, skey, skeylen,
 				       sc->base_rev, &frev, &ov);
 		if (rc || ((const uint8_t *)ov.mv_data)[0] ==
-				  STORE_CHANGE_DISAPPEARED) {
-			rc = elava_error_set(err, ELAVA_E_CONFLICT,
-					     "store '%s' was compacted past this "
-					     "scan's starting revision %llu "
-					     "while it ran; scan again",
-					     s->path,
-					     (unsigned long long)sc->base_rev);
+			      STORE_CHANGE_DISAPPEARED) {
+			rc = elava_error_set(
+			    err, ELAVA_E_CONFLICT,
+			    "store '%s' was compacted past this "
+			    "scan's starting revision %llu "
+			    "while it ran; scan again",
+			    s->path, (unsigned long long)sc->base_rev);
 			goto out;
 		}
 		const char *json = (const char *)ov.mv_data + VERSION_HDR_LEN;
@@ -872,14 +868,13 @@ static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 	if ((rc = mdb_cursor_open(txn, s->latest, &cur)))
 		return store__mdb_error(s, rc, err, "read");
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	     !rc && t->unseen > 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	     !rc && t->unseen > 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		uint8_t lv[LATEST_VAL_LEN];
 		char skey[STORE_SKEY_MAX];
 		uint32_t h[3];
 
-		if (k.mv_size < t->len + 1 || memcmp(k.mv_data, prefix,
-						     t->len + 1))
+		if (k.mv_size < t->len + 1 ||
+		    memcmp(k.mv_data, prefix, t->len + 1))
 			break;
 		if (v.mv_size != LATEST_VAL_LEN ||
 		    (((const uint8_t *)v.mv_data)[8] & LATEST_TOMBSTONE))
@@ -887,8 +882,7 @@ static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 		size_t skeylen = k.mv_size;
 		memcpy(skey, k.mv_data, skeylen);
 		k.mv_data = skey; /* the page may be copied by the put below */
-		struct idx_entry *e = idx_lookup(&c->sc->idx, skey, skeylen,
-						 h);
+		struct idx_entry *e = idx_lookup(&c->sc->idx, skey, skeylen, h);
 		if (!e || (e->meta & F_SEEN) || !(e->meta & F_PREV))
 			continue;
 		t->unseen--;
@@ -900,9 +894,9 @@ static int tombstone_scope(struct commit *c, MDB_txn *txn, struct scope *t,
 			rc = store__mdb_error(s, rc, err, "write to");
 			goto out;
 		}
-		if ((rc = put_version(c, txn, skey, skeylen,
-				      STORE_CHANGE_DISAPPEARED, NULL, 0,
-				      err)) ||
+		if ((rc =
+			 put_version(c, txn, skey, skeylen,
+				     STORE_CHANGE_DISAPPEARED, NULL, 0, err)) ||
 		    (rc = put_event(c, txn, skey, skeylen,
 				    STORE_CHANGE_DISAPPEARED, err)))
 			goto out;
@@ -997,9 +991,8 @@ static int scan_meta_json(struct commit *c, uint64_t scan_id, struct buf *out)
 				"\"start_time\":\"%s\",\"status\":\"%s\"}",
 				c->modified, sc->resource_count,
 				(unsigned long long)c->rev,
-				(unsigned long long)scan_id,
-				sc->completed, nfailed, st,
-				scan_status(sc));
+				(unsigned long long)scan_id, sc->completed,
+				nfailed, st, scan_status(sc));
 	return rc;
 }
 
@@ -1055,8 +1048,9 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 	int64_t t1 = time_mono_ns();
 	if ((rc = write_tombstones(c, txn, err)))
 		goto out;
-	log_debug("store", "commit of revision %llu: versions %.1f ms, "
-			   "tombstones %.1f ms",
+	log_debug("store",
+		  "commit of revision %llu: versions %.1f ms, "
+		  "tombstones %.1f ms",
 		  (unsigned long long)c->rev, (double)(t1 - t0) / 1e6,
 		  (double)(time_mono_ns() - t1) / 1e6);
 
@@ -1068,8 +1062,7 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		goto out;
 	}
 	be64_put(k8, c->rev);
-	rc = put(c, txn, s->scans, k8, 8, meta.data, meta.len, "write to",
-		 err);
+	rc = put(c, txn, s->scans, k8, 8, meta.data, meta.len, "write to", err);
 	buf_release(&meta);
 	if (rc)
 		goto out;
@@ -1079,8 +1072,8 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		goto out;
 	live = live + c->created - c->disappeared;
 	if ((rc = store__meta_put_u64(txn, s, META_REVISION, c->rev)) ||
-	    (rc = store__meta_put_u64(txn, s, META_LAST_TIME,
-				      (uint64_t)c->t)) ||
+	    (rc =
+		 store__meta_put_u64(txn, s, META_LAST_TIME, (uint64_t)c->t)) ||
 	    (rc = store__meta_put_u64(txn, s, META_SCAN_SEQ, scan_seq)) ||
 	    (rc = store__meta_put_u64(txn, s, META_LIVE, live))) {
 		rc = store__mdb_error(s, rc, err, "write to");
@@ -1120,16 +1113,17 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 	}
 	int64_t t1 = time_mono_ns();
 	/* Versions, index, events and B-tree overhead: about 2x the spool. */
-	if ((rc = store__map_reserve(sc->s, sc->spool.size * 2 +
-						    sc->resource_count * 64 +
-						    ((uint64_t)16 << 20),
+	if ((rc = store__map_reserve(sc->s,
+				     sc->spool.size * 2 +
+					 sc->resource_count * 64 +
+					 ((uint64_t)16 << 20),
 				     err)))
 		return rc;
-	log_debug("store", "commit: spool finished in %.1f ms (%llu bytes in "
-			   "%zu runs), map reserved in %.1f ms",
-		  (double)(t1 - t0) / 1e6,
-		  (unsigned long long)sc->spool.size, sc->spool.nruns,
-		  (double)(time_mono_ns() - t1) / 1e6);
+	log_debug("store",
+		  "commit: spool finished in %.1f ms (%llu bytes in "
+		  "%zu runs), map reserved in %.1f ms",
+		  (double)(t1 - t0) / 1e6, (unsigned long long)sc->spool.size,
+		  sc->spool.nruns, (double)(time_mono_ns() - t1) / 1e6);
 	memset(&c, 0, sizeof(c));
 	c.sc = sc;
 	c.res = res;

@@ -19,7 +19,7 @@
 
 #define RUN_BUF_MIN ((size_t)1 << 20)
 #define RUN_BUF_MAX ((size_t)32 << 20)
-#define OUT_BUF ((size_t)1 << 20)
+#define OUT_BUF	    ((size_t)1 << 20)
 /* Record: u32 key length, u32 JSON length, fingerprint, key, JSON. */
 #define REC_HDR (8 + RESOURCE_FP_LEN)
 
@@ -95,7 +95,8 @@ static int flush_run(struct store__spool *sp, struct elava_error *err)
 	if (!sp->noffs)
 		return 0;
 	qsort_r(sp->offs, sp->noffs, sizeof(*sp->offs), off_cmp, sp->buf);
-	buf_init(&out, OUT_BUF + RESOURCE_MAX_JSON + RESOURCE_MAX_KEY + REC_HDR);
+	buf_init(&out,
+		 OUT_BUF + RESOURCE_MAX_JSON + RESOURCE_MAX_KEY + REC_HDR);
 	for (size_t i = 0; i < sp->noffs && !rc; i++) {
 		const uint8_t *r = (const uint8_t *)sp->buf + sp->offs[i];
 		rc = buf_append(&out, r, rec_size(r));
@@ -110,12 +111,12 @@ static int flush_run(struct store__spool *sp, struct elava_error *err)
 	buf_release(&out);
 	if (rc)
 		return rc == ELAVA_E_TOOBIG
-			       ? elava_error_set(err, rc, "spool record too big")
-			       : rc;
+			   ? elava_error_set(err, rc, "spool record too big")
+			   : rc;
 	if (sp->nruns == sp->runcap) {
 		sp->runcap = sp->runcap ? sp->runcap * 2 : 8;
-		sp->runs = xrealloc(sp->runs, st_mult(sp->runcap,
-						      sizeof(*sp->runs)));
+		sp->runs =
+		    xrealloc(sp->runs, st_mult(sp->runcap, sizeof(*sp->runs)));
 	}
 	sp->runs[sp->nruns].start = sp->size;
 	sp->size += sp->len;
@@ -153,8 +154,8 @@ int store__spool_add(struct store__spool *sp, const char *key, size_t keylen,
 	}
 	if (sp->noffs == sp->offcap) {
 		sp->offcap = sp->offcap ? sp->offcap * 2 : 1024;
-		sp->offs = xrealloc(sp->offs, st_mult(sp->offcap,
-						      sizeof(*sp->offs)));
+		sp->offs =
+		    xrealloc(sp->offs, st_mult(sp->offcap, sizeof(*sp->offs)));
 	}
 	sp->offs[sp->noffs++] = (uint32_t)sp->len;
 	r = (uint8_t *)sp->buf + sp->len;
@@ -212,8 +213,8 @@ int store__spool_finish(struct store__spool *sp, struct elava_error *err)
 	sp->buf = NULL;
 	sp->cap = sp->len = 0;
 	if (sp->size) {
-		sp->map = mmap(NULL, sp->size, PROT_READ, MAP_PRIVATE, sp->fd,
-			       0);
+		sp->map =
+		    mmap(NULL, sp->size, PROT_READ, MAP_PRIVATE, sp->fd, 0);
 		if (sp->map == MAP_FAILED) {
 			sp->map = NULL;
 			return elava_error_set(err, elava_errno_code(errno),

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)
-#define MIN_MAP_GROWTH ((size_t)64 << 20)
+#define MIN_MAP_GROWTH	 ((size_t)64 << 20)
 
 const char *store_path(const struct store *s)
 {
@@ -37,28 +37,17 @@ int store__mdb_error(struct store *s, int rc, struct elava_error *err,
 	int code;
 
 	switch (rc) {
-	case MDB_MAP_FULL:
-		return STORE__MAP_FULL;
-	case MDB_NOTFOUND:
-		code = ELAVA_E_NOTFOUND;
-		break;
+	case MDB_MAP_FULL: return STORE__MAP_FULL;
+	case MDB_NOTFOUND: code = ELAVA_E_NOTFOUND; break;
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
-	case MDB_BAD_TXN:
-		code = ELAVA_E_CORRUPT;
-		break;
-	case MDB_VERSION_MISMATCH:
-		code = ELAVA_E_FORMAT;
-		break;
+	case MDB_BAD_TXN: code = ELAVA_E_CORRUPT; break;
+	case MDB_VERSION_MISMATCH: code = ELAVA_E_FORMAT; break;
 	case MDB_READERS_FULL:
 	case MDB_TXN_FULL:
-	case MDB_CURSOR_FULL:
-		code = ELAVA_E_BUSY;
-		break;
-	case MDB_BAD_VALSIZE:
-		code = ELAVA_E_TOOBIG;
-		break;
+	case MDB_CURSOR_FULL: code = ELAVA_E_BUSY; break;
+	case MDB_BAD_VALSIZE: code = ELAVA_E_TOOBIG; break;
 	case EIO:
 	case ENOSPC:
 		/*
@@ -72,9 +61,7 @@ int store__mdb_error(struct store *s, int rc, struct elava_error *err,
 					       what, path);
 		code = elava_errno_code(rc);
 		break;
-	default:
-		code = rc > 0 ? elava_errno_code(rc) : ELAVA_E_IO;
-		break;
+	default: code = rc > 0 ? elava_errno_code(rc) : ELAVA_E_IO; break;
 	}
 	return elava_error_set(err, code, "cannot %s store '%s': %s", what,
 			       path, mdb_strerror(rc));
@@ -199,15 +186,15 @@ static int grow_map(struct store *s, struct elava_error *err)
 	if (s->max_map_size) {
 		if (s->map_size >= s->max_map_size)
 			return elava_error_set(
-				err, ELAVA_E_NOSPACE,
-				"store '%s' is full: its map reached the "
-				"configured maximum of %zu bytes",
-				s->path, s->max_map_size);
+			    err, ELAVA_E_NOSPACE,
+			    "store '%s' is full: its map reached the "
+			    "configured maximum of %zu bytes",
+			    s->path, s->max_map_size);
 		if (want > s->max_map_size)
 			want = s->max_map_size;
 	}
-	log_info("store", "growing map of '%s' from %zu to %zu bytes",
-		 s->path, s->map_size, want);
+	log_info("store", "growing map of '%s' from %zu to %zu bytes", s->path,
+		 s->map_size, want);
 	return map_resize(s, want, err);
 }
 
@@ -290,12 +277,12 @@ int store__write(struct store *s, store_write_fn fn, void *ud,
 		} else {
 			int64_t t0 = time_mono_ns();
 			rc = mdb_txn_commit(txn);
-			log_debug("store", "transaction commit (write + sync) "
-					   "%.1f ms",
+			log_debug("store",
+				  "transaction commit (write + sync) "
+				  "%.1f ms",
 				  (double)(time_mono_ns() - t0) / 1e6);
 			if (rc)
-				rc = store__mdb_error(s, rc, err,
-						      "commit to");
+				rc = store__mdb_error(s, rc, err, "commit to");
 		}
 		pthread_rwlock_unlock(&s->resize_lock);
 		if (rc != STORE__MAP_FULL)
@@ -318,14 +305,14 @@ static int check_plain_dir(const char *path, struct elava_error *err)
 				       strerror(errno));
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, "lock.mdb") ||
-		    !strcmp(e->d_name, "wal"))
+		    !strcmp(e->d_name, "lock.mdb") || !strcmp(e->d_name, "wal"))
 			continue;
-		rc = elava_error_set(err, ELAVA_E_INVAL,
-				     "'%s' is not an elava store: the directory "
-				     "is not empty and has no data.mdb "
-				     "(found '%s')",
-				     path, e->d_name);
+		rc =
+		    elava_error_set(err, ELAVA_E_INVAL,
+				    "'%s' is not an elava store: the directory "
+				    "is not empty and has no data.mdb "
+				    "(found '%s')",
+				    path, e->d_name);
 		break;
 	}
 	closedir(d);
@@ -338,11 +325,11 @@ static int open_dbis(struct store *s, struct elava_error *err)
 		const char *name;
 		size_t off;
 	} dbs[] = {
-		{"latest", offsetof(struct store, latest)},
-		{"versions", offsetof(struct store, versions)},
-		{"changes", offsetof(struct store, changes)},
-		{"scans", offsetof(struct store, scans)},
-		{"times", offsetof(struct store, times)},
+	    {"latest", offsetof(struct store, latest)},
+	    {"versions", offsetof(struct store, versions)},
+	    {"changes", offsetof(struct store, changes)},
+	    {"scans", offsetof(struct store, scans)},
+	    {"times", offsetof(struct store, times)},
 	};
 	MDB_txn *txn = NULL;
 	MDB_dbi main_dbi;
@@ -364,9 +351,10 @@ static int open_dbis(struct store *s, struct elava_error *err)
 		fresh = true;
 		rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
 	} else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-		rc = elava_error_set(err, s->read_only && !st.ms_entries
-					      ? ELAVA_E_NOTFOUND
-					      : ELAVA_E_CORRUPT,
+		rc = elava_error_set(err,
+				     s->read_only && !st.ms_entries
+					 ? ELAVA_E_NOTFOUND
+					 : ELAVA_E_CORRUPT,
 				     "'%s' is not an elava store (no format "
 				     "marker in its data.mdb)",
 				     s->path);
@@ -389,19 +377,19 @@ static int open_dbis(struct store *s, struct elava_error *err)
 		format = be64_get(d.mv_data);
 		if (format > STORE_FORMAT_VERSION) {
 			rc = elava_error_set(
-				err, ELAVA_E_FORMAT,
-				"store '%s' was written by format version %llu; "
-				"this elava reads up to version %d (upgrade "
-				"elava)",
-				s->path, (unsigned long long)format,
-				STORE_FORMAT_VERSION);
+			    err, ELAVA_E_FORMAT,
+			    "store '%s' was written by format version %llu; "
+			    "this elava reads up to version %d (upgrade "
+			    "elava)",
+			    s->path, (unsigned long long)format,
+			    STORE_FORMAT_VERSION);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dbs); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
-		rc = mdb_dbi_open(txn, dbs[i].name, fresh ? MDB_CREATE : 0,
-				  dbi);
+		rc =
+		    mdb_dbi_open(txn, dbs[i].name, fresh ? MDB_CREATE : 0, dbi);
 		if (rc) {
 			rc = elava_error_set(err, ELAVA_E_CORRUPT,
 					     "store '%s' is damaged: database "
@@ -411,9 +399,8 @@ static int open_dbis(struct store *s, struct elava_error *err)
 			goto out;
 		}
 	}
-	if (fresh &&
-	    (rc = store__meta_put_u64(txn, s, META_FORMAT,
-				      STORE_FORMAT_VERSION))) {
+	if (fresh && (rc = store__meta_put_u64(txn, s, META_FORMAT,
+					       STORE_FORMAT_VERSION))) {
 		rc = store__mdb_error(s, rc, err, "initialise");
 		goto out;
 	}
@@ -449,16 +436,16 @@ int store_open(const struct store_options *opts, struct store **out,
 	if (stat(opts->path, &st) < 0) {
 		if (errno != ENOENT || opts->read_only)
 			return elava_error_set(
-				err, elava_errno_code(errno),
-				errno == ENOENT ? "no elava store at '%s'"
-						: "cannot open store '%s': %s",
-				opts->path, strerror(errno));
+			    err, elava_errno_code(errno),
+			    errno == ENOENT ? "no elava store at '%s'"
+					    : "cannot open store '%s': %s",
+			    opts->path, strerror(errno));
 		if ((rc = dir_ensure(opts->path, 0700, err)))
 			return rc;
 	} else if (!S_ISDIR(st.st_mode)) {
-		return elava_error_set(err, ELAVA_E_INVAL,
-				       "cannot open store '%s': not a directory",
-				       opts->path);
+		return elava_error_set(
+		    err, ELAVA_E_INVAL,
+		    "cannot open store '%s': not a directory", opts->path);
 	}
 	if (stat(datafile, &st) < 0) {
 		if (errno != ENOENT)
@@ -472,10 +459,11 @@ int store_open(const struct store_options *opts, struct store **out,
 		if ((rc = check_plain_dir(opts->path, err)))
 			return rc;
 	} else if (!S_ISREG(st.st_mode)) {
-		return elava_error_set(err, ELAVA_E_INVAL,
-				       "'%s' is not an elava store: data.mdb is "
-				       "not a regular file",
-				       opts->path);
+		return elava_error_set(
+		    err, ELAVA_E_INVAL,
+		    "'%s' is not an elava store: data.mdb is "
+		    "not a regular file",
+		    opts->path);
 	}
 
 	s = xcalloc(1, sizeof(*s));
@@ -483,8 +471,8 @@ int store_open(const struct store_options *opts, struct store **out,
 	s->read_only = opts->read_only;
 	s->max_map_size = opts->max_map_size;
 	s->ignore = opts->ignore;
-	s->map_size = opts->initial_map_size ? opts->initial_map_size
-					     : DEFAULT_MAP_SIZE;
+	s->map_size =
+	    opts->initial_map_size ? opts->initial_map_size : DEFAULT_MAP_SIZE;
 	if (s->max_map_size && s->map_size > s->max_map_size)
 		s->map_size = s->max_map_size;
 	pthread_rwlock_init(&s->resize_lock, NULL);

@@ -23,8 +23,8 @@
 struct store;
 
 struct store_options {
-	const char *path; /* directory; created (0700) when missing */
-	bool read_only;	  /* never create or write; fails when missing */
+	const char *path;	 /* directory; created (0700) when missing */
+	bool read_only;		 /* never create or write; fails when missing */
 	size_t initial_map_size; /* bytes; 0 = 256 MiB */
 	/*
 	 * Largest map the store may grow to (bytes); 0 = no limit (grow until
@@ -32,7 +32,8 @@ struct store_options {
 	 * and nothing is written.
 	 */
 	size_t max_map_size;
-	/* Volatile fields for fingerprints and diffs (borrowed; may be NULL). */
+	/* Volatile fields for fingerprints and diffs (borrowed; may be NULL).
+	 */
 	const struct resource_ignore *ignore;
 };
 
@@ -65,10 +66,11 @@ struct store_scan;
 /*
  * Start recording a scan. Takes a short read snapshot of the current
  * inventory's index (a 24-byte slot per resource in a table kept 60-80%
- * full, so 30-40 bytes a resource; no payload) and releases it: the store's write lock is taken only by store_scan_commit, so a scan
- * that lists the cloud for minutes never blocks other writers. Resources
- * added are spooled to an unlinked temporary file in the store directory.
- * Errors: ELAVA_E_PERM (read-only store), ELAVA_E_IO.
+ * full, so 30-40 bytes a resource; no payload) and releases it: the store's
+ * write lock is taken only by store_scan_commit, so a scan that lists the cloud
+ * for minutes never blocks other writers. Resources added are spooled to an
+ * unlinked temporary file in the store directory. Errors: ELAVA_E_PERM
+ * (read-only store), ELAVA_E_IO.
  */
 int store_scan_begin(struct store *s, struct store_scan **out,
 		     struct elava_error *err);
@@ -147,7 +149,7 @@ struct store_filter {
 	const char *account; /* NULL: any */
 	const char *region;
 	const char *type;
-	const char *tag_key;   /* with tag_value NULL: tag present */
+	const char *tag_key; /* with tag_value NULL: tag present */
 	const char *tag_value;
 };
 
@@ -171,8 +173,8 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 		    store_item_fn fn, void *ud, struct elava_error *err);
 
 /* Look up one resource at a revision (0 = current). NOTFOUND if absent. */
-int store_get(struct store *s, const char *key, uint64_t rev,
-	      store_item_fn fn, void *ud, struct elava_error *err);
+int store_get(struct store *s, const char *key, uint64_t rev, store_item_fn fn,
+	      void *ud, struct elava_error *err);
 
 struct store_change {
 	uint64_t revision;

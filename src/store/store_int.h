@@ -17,12 +17,12 @@
  * valid in a key: control characters are rejected) and the hex SHA-256 of
  * the whole key; the scope prefix survives so scope range scans still work.
  */
-#define STORE_SKEY_MAX 440
+#define STORE_SKEY_MAX	  440
 #define STORE_SKEY_PREFIX 360
-#define STORE_SKEY_MARK '\x01'
+#define STORE_SKEY_MARK	  '\x01'
 
 /* `latest` value: [u64 revision][u8 flags][32 fingerprint]. */
-#define LATEST_VAL_LEN (8 + 1 + RESOURCE_FP_LEN)
+#define LATEST_VAL_LEN	 (8 + 1 + RESOURCE_FP_LEN)
 #define LATEST_TOMBSTONE 0x01
 
 /* `versions` value: [u8 kind][u64 time_ns][resource JSON]. */
@@ -63,11 +63,11 @@ struct store {
 };
 
 /* Meta keys. */
-#define META_FORMAT "format"
-#define META_REVISION "revision"
+#define META_FORMAT    "format"
+#define META_REVISION  "revision"
 #define META_COMPACTED "compacted"
-#define META_SCAN_SEQ "scan_seq"
-#define META_LIVE "live"
+#define META_SCAN_SEQ  "scan_seq"
+#define META_LIVE      "live"
 #define META_LAST_TIME "last_time"
 
 /* Translate an LMDB/errno code into err; returns the elava code. */
@@ -108,7 +108,8 @@ int store__write(struct store *s, store_write_fn fn, void *ud,
  * Grow the map ahead of a write that needs about `extra` more bytes, so a
  * big commit is not run twice (once into "map full", once after growing).
  */
-int store__map_reserve(struct store *s, uint64_t extra, struct elava_error *err);
+int store__map_reserve(struct store *s, uint64_t extra,
+		       struct elava_error *err);
 
 /* Internal marker: fn hit MDB_MAP_FULL (store__write grows and retries). */
 #define STORE__MAP_FULL (-1000)
@@ -164,7 +165,7 @@ struct store__spool {
 	struct store__spool_run *runs;
 	size_t nruns, runcap;
 	uint8_t *map; /* the file, mapped by finish */
-	size_t *heap;	    /* runs ordered by their next key */
+	size_t *heap; /* runs ordered by their next key */
 	size_t nheap;
 };
 

@@ -11,12 +11,12 @@
 #include <string.h>
 
 const char wal__genesis[WAL_HASH_HEX_SIZE] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 static const char *const type_names[WAL_TYPE_COUNT] = {
-	[WAL_OBSERVED] = "observed",   [WAL_DECIDED] = "decided",
-	[WAL_EXECUTING] = "executing", [WAL_EXECUTED] = "executed",
-	[WAL_FAILED] = "failed",       [WAL_SKIPPED] = "skipped",
+    [WAL_OBSERVED] = "observed",   [WAL_DECIDED] = "decided",
+    [WAL_EXECUTING] = "executing", [WAL_EXECUTED] = "executed",
+    [WAL_FAILED] = "failed",	   [WAL_SKIPPED] = "skipped",
 };
 
 const char *wal_type_name(enum wal_type t)
@@ -29,7 +29,8 @@ const char *wal_type_name(enum wal_type t)
 static int type_lookup(const char *s, size_t n, enum wal_type *out)
 {
 	for (size_t i = 0; i < WAL_TYPE_COUNT; i++) {
-		if (strlen(type_names[i]) == n && !memcmp(type_names[i], s, n)) {
+		if (strlen(type_names[i]) == n &&
+		    !memcmp(type_names[i], s, n)) {
 			*out = (enum wal_type)i;
 			return 0;
 		}
@@ -99,9 +100,9 @@ int wal__line_format_prefix(struct buf *out, const struct wal__line_fields *f)
 		return ELAVA_E_INVAL;
 	wal__ts_format(f->ts_ns, ts);
 	/* Reserve once so the appends below do not reallocate. */
-	if ((rc = buf_grow(out, 160 + f->instance_json_len + f->data_len +
-					(f->resource ? strlen(f->resource) * 2
-						     : 0))))
+	if ((rc = buf_grow(out,
+			   160 + f->instance_json_len + f->data_len +
+			       (f->resource ? strlen(f->resource) * 2 : 0))))
 		return rc;
 	if ((rc = PUT_LIT(out, "{\"seq\":")) || (rc = put_u64(out, f->seq)) ||
 	    (rc = PUT_LIT(out, ",\"ts\":\"")) ||
@@ -246,9 +247,9 @@ static bool lp_string(struct lp *l, struct buf *out)
 
 /* Lower-case hex digits: a table, because verify checks 128 per line. */
 static const bool lower_hex[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
-	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
 };
 
 static bool is_lower_hex(const char *p, size_t n)

@@ -45,7 +45,8 @@ static int segment_limit(const struct wal__seglist *segs, size_t i,
 
 static int report_bad(struct wal_verify_report *rep, struct elava_error *err,
 		      uint64_t seq, const char *path, uint64_t line,
-		      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		      const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static int report_bad(struct wal_verify_report *rep, struct elava_error *err,
 		      uint64_t seq, const char *path, uint64_t line,
@@ -107,14 +108,14 @@ static int verify_line(struct vstate *v, const struct wal__segment *s,
 	} else if (e.seq != v->expect) {
 		if (first_in_segment && e.seq > v->expect)
 			return report_bad(
-				rep, v->err, v->expect, s->path, lineno,
-				"segment starts at seq %llu but the one before "
-				"ends at seq %llu: seqs %llu..%llu are missing "
-				"(segment deleted?)",
-				(unsigned long long)e.seq,
-				(unsigned long long)v->expect - 1,
-				(unsigned long long)v->expect,
-				(unsigned long long)e.seq - 1);
+			    rep, v->err, v->expect, s->path, lineno,
+			    "segment starts at seq %llu but the one before "
+			    "ends at seq %llu: seqs %llu..%llu are missing "
+			    "(segment deleted?)",
+			    (unsigned long long)e.seq,
+			    (unsigned long long)v->expect - 1,
+			    (unsigned long long)v->expect,
+			    (unsigned long long)e.seq - 1);
 		return report_bad(rep, v->err, v->expect, s->path, lineno,
 				  "seq %llu expected, found seq %llu: entries "
 				  "deleted, reordered or duplicated",
@@ -186,22 +187,21 @@ int wal_verify(const char *dir, struct wal_verify_report *rep,
 				break;
 			if (k == WAL__READ_PARTIAL) {
 				rep->bytes += len;
-				rc = report_bad(rep, err,
-						v.expect ? v.expect
-							 : s->first_seq,
-						s->path, r.lineno + 1,
-						"segment ends inside a line "
-						"(%zu bytes without a newline): "
-						"truncated",
-						len);
+				rc = report_bad(
+				    rep, err,
+				    v.expect ? v.expect : s->first_seq, s->path,
+				    r.lineno + 1,
+				    "segment ends inside a line "
+				    "(%zu bytes without a newline): "
+				    "truncated",
+				    len);
 				break;
 			}
 			if (k == ELAVA_E_CORRUPT) {
-				rc = report_bad(rep, err,
-						v.expect ? v.expect
-							 : s->first_seq,
-						s->path, r.lineno + 1, "%s",
-						rerr.msg);
+				rc = report_bad(
+				    rep, err,
+				    v.expect ? v.expect : s->first_seq, s->path,
+				    r.lineno + 1, "%s", rerr.msg);
 				break;
 			}
 			rc = k;
@@ -281,9 +281,9 @@ int wal_replay(const char *dir, uint64_t since_seq,
 				break;
 			}
 			if (wal_line_parse(line, len, &e, &scratch, err)) {
-				elava_error_prefix(err, "'%s' line %llu",
-						   s->path,
-						   (unsigned long long)r.lineno);
+				elava_error_prefix(
+				    err, "'%s' line %llu", s->path,
+				    (unsigned long long)r.lineno);
 				rc = ELAVA_E_CORRUPT;
 				break;
 			}
@@ -514,8 +514,7 @@ static int pline_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void gather(struct pnode *p, struct pline **all, size_t *n,
-		   size_t *cap)
+static void gather(struct pnode *p, struct pline **all, size_t *n, size_t *cap)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		if (*n == *cap) {
@@ -529,9 +528,9 @@ static void gather(struct pnode *p, struct pline **all, size_t *n,
 int wal_recover_pending(const char *dir, wal_entry_fn fn, void *ud,
 			struct elava_error *err)
 {
-	const struct wal_filter f = {
-		NULL, WAL_TYPE_BIT(WAL_EXECUTING) | WAL_TYPE_BIT(WAL_EXECUTED) |
-			      WAL_TYPE_BIT(WAL_FAILED)};
+	const struct wal_filter f = {NULL, WAL_TYPE_BIT(WAL_EXECUTING) |
+					       WAL_TYPE_BIT(WAL_EXECUTED) |
+					       WAL_TYPE_BIT(WAL_FAILED)};
 	struct ptable t = {0};
 	struct pline *all = NULL;
 	struct buf scratch;

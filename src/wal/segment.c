@@ -74,8 +74,8 @@ int wal__segments_list(const char *dir, struct wal__seglist *out,
 	d = opendir(dir);
 	if (!d)
 		return elava_error_set(err, elava_errno_code(errno),
-				       "cannot open WAL directory '%s': %s", dir,
-				       strerror(errno));
+				       "cannot open WAL directory '%s': %s",
+				       dir, strerror(errno));
 	errno = 0;
 	while ((de = readdir(d))) {
 		uint64_t seq;
@@ -83,7 +83,8 @@ int wal__segments_list(const char *dir, struct wal__seglist *out,
 			continue;
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 16;
-			out->v = xrealloc(out->v, st_mult(cap, sizeof(*out->v)));
+			out->v =
+			    xrealloc(out->v, st_mult(cap, sizeof(*out->v)));
 		}
 		struct wal__segment *s = &out->v[out->n++];
 		s->first_seq = seq;
@@ -95,8 +96,8 @@ int wal__segments_list(const char *dir, struct wal__seglist *out,
 		closedir(d);
 		wal__segments_release(out);
 		return elava_error_set(err, elava_errno_code(e),
-				       "cannot read WAL directory '%s': %s", dir,
-				       strerror(e));
+				       "cannot read WAL directory '%s': %s",
+				       dir, strerror(e));
 	}
 	closedir(d);
 	if (out->n > 1)
@@ -158,9 +159,10 @@ static int reader_fill(struct wal__reader *r, struct elava_error *err)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return elava_error_set(err, elava_errno_code(errno),
-					       "cannot read WAL segment '%s': %s",
-					       r->path, strerror(errno));
+			return elava_error_set(
+			    err, elava_errno_code(errno),
+			    "cannot read WAL segment '%s': %s", r->path,
+			    strerror(errno));
 		}
 		if (n == 0)
 			break;
@@ -192,10 +194,10 @@ int wal__reader_next(struct wal__reader *r, const char **line, size_t *len,
 		scanned = r->end - r->start;
 		if (scanned > WAL_LINE_MAX)
 			return elava_error_set(
-				err, ELAVA_E_CORRUPT,
-				"'%s' line %llu: no newline within %zu bytes",
-				r->path, (unsigned long long)r->lineno + 1,
-				WAL_LINE_MAX);
+			    err, ELAVA_E_CORRUPT,
+			    "'%s' line %llu: no newline within %zu bytes",
+			    r->path, (unsigned long long)r->lineno + 1,
+			    WAL_LINE_MAX);
 		if (r->eof) {
 			*line = r->buf + r->start;
 			*len = scanned;
@@ -215,14 +217,15 @@ static int pread_all(int fd, const char *path, void *buf, size_t n,
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got,
-				  (off_t)(off + got));
+		ssize_t r =
+		    pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return elava_error_set(err, elava_errno_code(errno),
-					       "cannot read WAL segment '%s': %s",
-					       path, strerror(errno));
+			return elava_error_set(
+			    err, elava_errno_code(errno),
+			    "cannot read WAL segment '%s': %s", path,
+			    strerror(errno));
 		}
 		if (r == 0)
 			return elava_error_set(err, ELAVA_E_IO,
@@ -260,11 +263,11 @@ int wal__file_data_end(int fd, const char *path, uint64_t size,
 				only_nul = false;
 				if (++text > WAL_LINE_MAX) {
 					rc = elava_error_set(
-						err, ELAVA_E_CORRUPT,
-						"WAL segment '%s' ends with more "
-						"than %zu bytes without a "
-						"newline",
-						path, WAL_LINE_MAX);
+					    err, ELAVA_E_CORRUPT,
+					    "WAL segment '%s' ends with more "
+					    "than %zu bytes without a "
+					    "newline",
+					    path, WAL_LINE_MAX);
 					goto out;
 				}
 			}

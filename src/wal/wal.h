@@ -60,17 +60,18 @@ int wal_type_parse(const char *s, enum wal_type *out);
  * and the scratch buffer are unchanged). Strings are NUL-terminated.
  */
 struct wal_entry {
-	uint64_t seq;         /* 1, 2, 3… with no gaps across segments */
-	int64_t ts_ns;        /* wall clock at append, millisecond precision */
+	uint64_t seq;  /* 1, 2, 3… with no gaps across segments */
+	int64_t ts_ns; /* wall clock at append, millisecond precision */
 	enum wal_type type;
 	const char *instance; /* which Elava process wrote it */
 	uint64_t revision;    /* store revision it refers to; 0 = none */
 	const char *resource; /* resource key, or NULL (JSON null) */
-	const char *data;     /* JSON text of an object (canonical if we wrote it) */
+	const char
+	    *data; /* JSON text of an object (canonical if we wrote it) */
 	size_t data_len;
 	char prev[WAL_HASH_HEX_SIZE]; /* hash of the previous entry */
 	char hash[WAL_HASH_HEX_SIZE]; /* hash of this entry (as stored) */
-	const char *line;     /* the raw line, without its newline */
+	const char *line;	      /* the raw line, without its newline */
 	size_t line_len;
 };
 
@@ -98,18 +99,17 @@ int wal_line_parse(const char *line, size_t len, struct wal_entry *e,
  * written as hex into out. The line must already have parsed. Returns true
  * when it equals the hash stored in the line.
  */
-bool wal_line_hash(const char *line, size_t len,
-		   char out[WAL_HASH_HEX_SIZE]);
+bool wal_line_hash(const char *line, size_t len, char out[WAL_HASH_HEX_SIZE]);
 
 /* ----------------------------------------------------------------- writer */
 
 struct wal;
 
 struct wal_options {
-	const char *dir;          /* created 0700 if missing */
-	size_t segment_max_bytes; /* rotate past this; 0 = 64 MiB */
-	int64_t retention_ns;     /* drop closed segments older; 0 = forever */
-	const char *instance;     /* written in each entry; NULL = hostname */
+	const char *dir;	   /* created 0700 if missing */
+	size_t segment_max_bytes;  /* rotate past this; 0 = 64 MiB */
+	int64_t retention_ns;	   /* drop closed segments older; 0 = forever */
+	const char *instance;	   /* written in each entry; NULL = hostname */
 	int64_t (*clock_ns)(void); /* NULL = time_now_ns (tests inject one) */
 };
 
@@ -170,8 +170,8 @@ int wal_append_value(struct wal *w, enum wal_type type, uint64_t revision,
 int wal_sync(struct wal *w, struct elava_error *err);
 
 struct wal_head {
-	uint64_t seq;         /* last appended (maybe not yet durable); 0 = none */
-	uint64_t durable_seq; /* last made durable by wal_sync */
+	uint64_t seq; /* last appended (maybe not yet durable); 0 = none */
+	uint64_t durable_seq;	      /* last made durable by wal_sync */
 	char hash[WAL_HASH_HEX_SIZE]; /* hash of entry `seq` */
 };
 
@@ -200,9 +200,9 @@ int wal_retention_apply(struct wal *w, int64_t now_ns, size_t *removed,
 
 struct wal_verify_report {
 	bool ok;
-	uint64_t entries;  /* entries checked */
-	uint64_t segments; /* segment files found */
-	uint64_t bytes;    /* bytes read */
+	uint64_t entries;	      /* entries checked */
+	uint64_t segments;	      /* segment files found */
+	uint64_t bytes;		      /* bytes read */
 	uint64_t first_seq, last_seq; /* 0 when the log is empty */
 	/*
 	 * The chain starts at first_seq. When first_seq > 1 (older segments
@@ -211,7 +211,8 @@ struct wal_verify_report {
 	 */
 	bool anchored;
 	char anchor_prev[WAL_HASH_HEX_SIZE];
-	char head_hash[WAL_HASH_HEX_SIZE]; /* hash of last_seq (zeros if empty) */
+	char head_hash[WAL_HASH_HEX_SIZE]; /* hash of last_seq (zeros if empty)
+					    */
 	uint64_t torn_bytes; /* incomplete tail of the newest segment */
 	/* When !ok: the first seq that is wrong or missing, where, and why. */
 	uint64_t bad_seq;
@@ -236,7 +237,7 @@ int wal_verify(const char *dir, struct wal_verify_report *report,
 /* Which entries a replay delivers; NULL or zeroed = all. */
 struct wal_filter {
 	const char *resource; /* exact resource key; NULL = any */
-	unsigned types;       /* WAL_TYPE_BIT mask; 0 = any */
+	unsigned types;	      /* WAL_TYPE_BIT mask; 0 = any */
 };
 
 /*

@@ -19,7 +19,7 @@
 #define WAL__TS_LEN TIME_RFC3339_CHARS
 
 /* wal-<20 digits>.jsonl: 20 digits hold any uint64, so names sort by seq. */
-#define WAL__SEG_DIGITS 20
+#define WAL__SEG_DIGITS	   20
 #define WAL__SEG_NAME_SIZE (4 + WAL__SEG_DIGITS + 6 + 1)
 
 extern const char wal__genesis[WAL_HASH_HEX_SIZE];

@@ -18,9 +18,9 @@
 
 /* A batch this large is written out (not synced) to bound memory. */
 #define BATCH_WRITE_AT ((size_t)4 << 20)
-#define BATCH_MAX (BATCH_WRITE_AT + WAL_LINE_MAX + 4096)
-#define INSTANCE_MAX 256
-#define RESOURCE_MAX 4096
+#define BATCH_MAX      (BATCH_WRITE_AT + WAL_LINE_MAX + 4096)
+#define INSTANCE_MAX   256
+#define RESOURCE_MAX   4096
 
 /* Where the batch crosses into a new segment. */
 struct cut {
@@ -39,16 +39,17 @@ struct wal {
 	size_t instance_json_len;
 	struct sha256_ctx *sha;
 
-	int fd;             /* active segment; -1 until the first write */
+	int fd;		    /* active segment; -1 until the first write */
 	uint64_t seg_first; /* its first seq (its name) */
 	uint64_t seg_bytes; /* bytes in it on disk */
-	uint64_t proj_bytes; /* bytes the segment taking the batch end will hold */
+	uint64_t
+	    proj_bytes; /* bytes the segment taking the batch end will hold */
 
 	uint64_t next_seq;
 	char head[WAL_HASH_HEX_SIZE]; /* hash of next_seq - 1 */
 	uint64_t durable_seq;
 
-	struct buf batch;  /* complete lines not yet written */
+	struct buf batch;   /* complete lines not yet written */
 	uint64_t batch_seq; /* seq of its first line */
 	struct cut *cuts;
 	size_t ncuts, cuts_cap;
@@ -270,8 +271,8 @@ static int append_canonical(struct wal *w, enum wal_type type,
 	if (w->proj_bytes > 0 && w->proj_bytes + w->line.len > w->seg_max) {
 		if (w->ncuts == w->cuts_cap) {
 			w->cuts_cap = w->cuts_cap ? w->cuts_cap * 2 : 4;
-			w->cuts = xrealloc(w->cuts,
-					   st_mult(w->cuts_cap, sizeof(*w->cuts)));
+			w->cuts = xrealloc(
+			    w->cuts, st_mult(w->cuts_cap, sizeof(*w->cuts)));
 		}
 		w->cuts[w->ncuts].off = old_len;
 		w->cuts[w->ncuts].seq = f.seq;
@@ -302,10 +303,11 @@ static int check_args(enum wal_type type, const char *resource,
 		return 0;
 	n = strlen(resource);
 	if (n == 0 || n > RESOURCE_MAX || !utf8_valid(resource, n))
-		return elava_error_set(err, ELAVA_E_INVAL,
-				       "invalid WAL resource key (empty, longer "
-				       "than %d bytes or not UTF-8)",
-				       RESOURCE_MAX);
+		return elava_error_set(
+		    err, ELAVA_E_INVAL,
+		    "invalid WAL resource key (empty, longer "
+		    "than %d bytes or not UTF-8)",
+		    RESOURCE_MAX);
 	return 0;
 }
 
@@ -329,13 +331,14 @@ int wal_append_value(struct wal *w, enum wal_type type, uint64_t revision,
 	/* Canonical form outside the lock: it is the costly part. */
 	buf_init(&canon, WAL_LINE_MAX);
 	if ((rc = ejson_dump_canonical(data, &canon))) {
-		rc = elava_error_set(err, rc, "WAL entry data is longer than "
-					      "%zu bytes",
+		rc = elava_error_set(err, rc,
+				     "WAL entry data is longer than "
+				     "%zu bytes",
 				     WAL_LINE_MAX);
 		goto out;
 	}
-	rc = append_canonical(w, type, revision, resource, canon.data, canon.len,
-			      seq_out, err);
+	rc = append_canonical(w, type, revision, resource, canon.data,
+			      canon.len, seq_out, err);
 out:
 	buf_release(&canon);
 	return rc;
@@ -356,9 +359,9 @@ int wal_append(struct wal *w, enum wal_type type, uint64_t revision,
 					seq_out, err);
 	n = strlen(data_json);
 	if (n > WAL_LINE_MAX)
-		return elava_error_set(err, ELAVA_E_TOOBIG,
-				       "WAL entry data is longer than %zu bytes",
-				       WAL_LINE_MAX);
+		return elava_error_set(
+		    err, ELAVA_E_TOOBIG,
+		    "WAL entry data is longer than %zu bytes", WAL_LINE_MAX);
 	if ((rc = ejson_parse(data_json, n, &v, err))) {
 		elava_error_prefix(err, "invalid WAL entry data");
 		return rc;
@@ -546,8 +549,9 @@ static int open_head(struct wal *w, struct elava_error *err)
 			goto out;
 		if ((rc = wal_line_parse(win.data + first, win.len - first - 1,
 					 &e, &scratch, err))) {
-			elava_error_prefix(err, "last entry of '%s' is corrupt "
-						"(run 'elava wal verify')",
+			elava_error_prefix(err,
+					   "last entry of '%s' is corrupt "
+					   "(run 'elava wal verify')",
 					   s->path);
 			rc = ELAVA_E_CORRUPT;
 			goto out;
@@ -560,11 +564,10 @@ static int open_head(struct wal *w, struct elava_error *err)
 					     "last entry of '%s' (seq %llu) is "
 					     "corrupt: %s (run 'elava wal "
 					     "verify')",
-					     s->path,
-					     (unsigned long long)e.seq,
+					     s->path, (unsigned long long)e.seq,
 					     e.seq < s->first_seq
-						     ? "seq below the file name"
-						     : "hash mismatch");
+						 ? "seq below the file name"
+						 : "hash mismatch");
 			goto out;
 		}
 		if (end < size) {
@@ -615,10 +618,11 @@ static int instance_set(struct wal *w, const char *inst,
 	}
 	n = strlen(inst);
 	if (n == 0 || n > INSTANCE_MAX || !utf8_valid(inst, n))
-		return elava_error_set(err, ELAVA_E_INVAL,
-				       "invalid WAL instance name (empty, longer "
-				       "than %d bytes or not UTF-8)",
-				       INSTANCE_MAX);
+		return elava_error_set(
+		    err, ELAVA_E_INVAL,
+		    "invalid WAL instance name (empty, longer "
+		    "than %d bytes or not UTF-8)",
+		    INSTANCE_MAX);
 	buf_init(&b, 0);
 	buf_append_json_string(&b, inst, n);
 	w->instance_json = buf_detach(&b, &w->instance_json_len);

@@ -27,9 +27,9 @@ static void test_error_set_and_prefix(void **state)
 	struct elava_error err = {0};
 	(void)state;
 
-	assert_int_equal(elava_error_set(&err, ELAVA_E_IO, "cannot read '%s'",
-					 "x"),
-			 ELAVA_E_IO);
+	assert_int_equal(
+	    elava_error_set(&err, ELAVA_E_IO, "cannot read '%s'", "x"),
+	    ELAVA_E_IO);
 	assert_string_equal(err.msg, "cannot read 'x'");
 	elava_error_prefix(&err, "opening %s", "store");
 	assert_string_equal(err.msg, "opening store: cannot read 'x'");
@@ -70,9 +70,9 @@ static void test_utf8(void **state)
 	assert_true(utf8_valid("héllo", strlen("héllo")));
 	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
 	assert_false(utf8_valid("\xff", 1));
-	assert_false(utf8_valid("\xc0\xaf", 2));	 /* overlong */
+	assert_false(utf8_valid("\xc0\xaf", 2));     /* overlong */
 	assert_false(utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
-	assert_false(utf8_valid("\xe2\x82", 2));	 /* truncated */
+	assert_false(utf8_valid("\xe2\x82", 2));     /* truncated */
 }
 
 static char *canon(const char *in)
@@ -93,15 +93,15 @@ static void test_json_canonical(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"{\"b\":1,\"a\":[true,false,null]}",
-		 "{\"a\":[true,false,null],\"b\":1}"},
-		{" { \"z\" : { \"y\":1.0, \"x\":-0.0 } } ",
-		 "{\"z\":{\"x\":0,\"y\":1}}"},
-		{"[0.1,1e2,1.5e-7,123456789012345678]",
-		 "[0.1,100,1.5e-07,123456789012345678]"},
-		{"\"\\u00e9\\/\"", "\"é/\""},
-		{"{\"\xc3\xa9\":1,\"e\":2,\"E\":3}",
-		 "{\"E\":3,\"e\":2,\"\xc3\xa9\":1}"},
+	    {"{\"b\":1,\"a\":[true,false,null]}",
+	     "{\"a\":[true,false,null],\"b\":1}"},
+	    {" { \"z\" : { \"y\":1.0, \"x\":-0.0 } } ",
+	     "{\"z\":{\"x\":0,\"y\":1}}"},
+	    {"[0.1,1e2,1.5e-7,123456789012345678]",
+	     "[0.1,100,1.5e-07,123456789012345678]"},
+	    {"\"\\u00e9\\/\"", "\"é/\""},
+	    {"{\"\xc3\xa9\":1,\"e\":2,\"E\":3}",
+	     "{\"E\":3,\"e\":2,\"\xc3\xa9\":1}"},
 	};
 	(void)state;
 
@@ -268,48 +268,77 @@ static void test_jscan_values(void **state)
 		const char *text;
 		unsigned flags;
 	} good[] = {
-		{"{}", 0},
-		{"[]", 0},
-		{"0", 0},
-		{"-12", 0},
-		{"true", 0},
-		{"null", 0},
-		{"\"\"", 0},
-		{"{\"a\":[1,\"x\",null],\"b\":{}}", 0},
-		{"\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\"", JSCAN_ESCAPE},
-		{"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", 0},
-		{"1.5", JSCAN_REAL},
-		{"1e5", JSCAN_REAL},
-		{"-0.0E-3", JSCAN_REAL},
-		{"9223372036854775807", 0},
-		{"-9223372036854775808", 0},
-		{"{ \"a\" : 1 }", JSCAN_WS},
-		{"[1,\n2]", JSCAN_WS},
-		/* valid JSON, not as the canonical writer spells it */
-		{"-0", JSCAN_NONCANONICAL},
-		{"9223372036854775808", JSCAN_NONCANONICAL},
-		{"-9223372036854775809", JSCAN_NONCANONICAL},
-		{"123456789012345678901234567890", JSCAN_NONCANONICAL},
-		{"\"\\/\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"\"\\u0041\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"\"\\u000a\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"\"\\u001F\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"\"\\u00e9\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"\"\\ud83d\\ude00\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"{\"b\":1,\"a\":2}", JSCAN_UNSORTED},
-		{"{\"a\":1,\"a\":2}", JSCAN_UNSORTED},
-		{"{\"a\":1,\"\\u0061\":2}",
-		 JSCAN_UNSORTED | JSCAN_ESCAPE | JSCAN_NONCANONICAL},
-		{"{\"a\\n\":1,\"a\\u000b\":2}", JSCAN_ESCAPE},
-		{"[{\"b\":1,\"a\":2},{\"a\":1}]", JSCAN_UNSORTED},
+	    {"{}", 0},
+	    {"[]", 0},
+	    {"0", 0},
+	    {"-12", 0},
+	    {"true", 0},
+	    {"null", 0},
+	    {"\"\"", 0},
+	    {"{\"a\":[1,\"x\",null],\"b\":{}}", 0},
+	    {"\"\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\"", JSCAN_ESCAPE},
+	    {"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", 0},
+	    {"1.5", JSCAN_REAL},
+	    {"1e5", JSCAN_REAL},
+	    {"-0.0E-3", JSCAN_REAL},
+	    {"9223372036854775807", 0},
+	    {"-9223372036854775808", 0},
+	    {"{ \"a\" : 1 }", JSCAN_WS},
+	    {"[1,\n2]", JSCAN_WS},
+	    /* valid JSON, not as the canonical writer spells it */
+	    {"-0", JSCAN_NONCANONICAL},
+	    {"9223372036854775808", JSCAN_NONCANONICAL},
+	    {"-9223372036854775809", JSCAN_NONCANONICAL},
+	    {"123456789012345678901234567890", JSCAN_NONCANONICAL},
+	    {"\"\\/\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"\"\\u0041\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"\"\\u000a\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"\"\\u001F\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"\"\\u00e9\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"\"\\ud83d\\ude00\"", JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"{\"b\":1,\"a\":2}", JSCAN_UNSORTED},
+	    {"{\"a\":1,\"a\":2}", JSCAN_UNSORTED},
+	    {"{\"a\":1,\"\\u0061\":2}",
+	     JSCAN_UNSORTED | JSCAN_ESCAPE | JSCAN_NONCANONICAL},
+	    {"{\"a\\n\":1,\"a\\u000b\":2}", JSCAN_ESCAPE},
+	    {"[{\"b\":1,\"a\":2},{\"a\":1}]", JSCAN_UNSORTED},
 	};
 	static const char *bad[] = {
-		"", " 1", "{", "}", "[1,]", "[1 2]", "{\"a\"}", "{\"a\":1,}",
-		"{a:1}", "{1:1}", "tru", "nul", "falsey", "-", "01", "1.", ".5",
-		"1e", "1e+", "+1", "\"", "\"abc", "\"\x01\"", "\"\\x\"",
-		"\"\\u12\"", "\"\\u00zz\"", "\"\\u0000\"", "\"\\ud800\"",
-		"\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\xc0\xaf\"",
-		"\"\xed\xa0\x80\"", "\"\xff\"", "[\"a\",]", "{\"a\":1}x",
+	    "",
+	    " 1",
+	    "{",
+	    "}",
+	    "[1,]",
+	    "[1 2]",
+	    "{\"a\"}",
+	    "{\"a\":1,}",
+	    "{a:1}",
+	    "{1:1}",
+	    "tru",
+	    "nul",
+	    "falsey",
+	    "-",
+	    "01",
+	    "1.",
+	    ".5",
+	    "1e",
+	    "1e+",
+	    "+1",
+	    "\"",
+	    "\"abc",
+	    "\"\x01\"",
+	    "\"\\x\"",
+	    "\"\\u12\"",
+	    "\"\\u00zz\"",
+	    "\"\\u0000\"",
+	    "\"\\ud800\"",
+	    "\"\\udc00\"",
+	    "\"\\ud800\\u0041\"",
+	    "\"\xc0\xaf\"",
+	    "\"\xed\xa0\x80\"",
+	    "\"\xff\"",
+	    "[\"a\",]",
+	    "{\"a\":1}x",
 	};
 	unsigned flags;
 	(void)state;
@@ -364,9 +393,9 @@ static void test_jscan_depth(void **state)
 static void test_jscan_truncated(void **state)
 {
 	static const char *texts[] = {
-		"{\"a\":[1,-2.5e+3,true,false,null],\"b\":\"x\\u00e9\\n\"}",
-		"[\"\\ud83d\\ude00\",{\"k\":\"\xf0\x9f\x98\x80\"},[]]",
-		"\"\\u0041\\u00e9\"",
+	    "{\"a\":[1,-2.5e+3,true,false,null],\"b\":\"x\\u00e9\\n\"}",
+	    "[\"\\ud83d\\ude00\",{\"k\":\"\xf0\x9f\x98\x80\"},[]]",
+	    "\"\\u0041\\u00e9\"",
 	};
 	unsigned flags;
 	(void)state;
@@ -376,7 +405,7 @@ static void test_jscan_truncated(void **state)
 		size_t len = strlen(texts[i]);
 
 		assert_int_equal(
-			jscan_whole(texts[i], len, EJSON_MAX_DEPTH, &flags), 0);
+		    jscan_whole(texts[i], len, EJSON_MAX_DEPTH, &flags), 0);
 		for (size_t n = 0; n < len; n++)
 			if (!jscan_whole(texts[i], n, EJSON_MAX_DEPTH, &flags))
 				fail_msg("accepted %zu bytes of %s", n,
@@ -387,8 +416,9 @@ static void test_jscan_truncated(void **state)
 static void test_jscan_string_decode(void **state)
 {
 	static const char s[] =
-		"\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\\u00e9\\ud83d\\ude00z\"";
-	static const char want[] = "a\"\\/\b\f\n\r\t\x01\xc3\xa9\xf0\x9f\x98\x80z";
+	    "\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\\u00e9\\ud83d\\ude00z\"";
+	static const char want[] =
+	    "a\"\\/\b\f\n\r\t\x01\xc3\xa9\xf0\x9f\x98\x80z";
 	const char *p = s, *ws = " \t\r\nx";
 	struct buf b;
 	unsigned flags = 0;
@@ -432,12 +462,10 @@ static void test_jscan_str_cmp(void **state)
 	assert_int_equal(jscan_str_cmp("ab", 2, false, "a", 1, false), 1);
 	assert_int_equal(jscan_str_cmp("", 0, false, "", 0, false), 0);
 	assert_int_equal(jscan_str_cmp("a", 1, false, "\\u0061", 6, true), 0);
-	assert_int_equal(jscan_str_cmp("\\n", 2, true, "\\u000b", 6, true),
-			 -1);
+	assert_int_equal(jscan_str_cmp("\\n", 2, true, "\\u000b", 6, true), -1);
 	/* By decoded bytes: U+00E9 (c3 a9) before U+1F600 (f0 ...). */
-	assert_int_equal(jscan_str_cmp("\\ud83d\\ude00", 12, true,
-				       "\xc3\xa9", 2, false),
-			 1);
+	assert_int_equal(
+	    jscan_str_cmp("\\ud83d\\ude00", 12, true, "\xc3\xa9", 2, false), 1);
 	assert_int_equal(jscan_str_cmp("x\\/", 3, true, "x/", 2, false), 0);
 	assert_int_equal(jscan_str_cmp("x\\\"", 3, true, "x", 1, false), 1);
 }
@@ -458,24 +486,24 @@ static void test_be(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror_covers_every_code),
-		cmocka_unit_test(test_error_set_and_prefix),
-		cmocka_unit_test(test_buf_cap),
-		cmocka_unit_test(test_json_string_escape),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_json_canonical),
-		cmocka_unit_test(test_json_rejects),
-		cmocka_unit_test(test_json_equal),
-		cmocka_unit_test(test_jscan_values),
-		cmocka_unit_test(test_jscan_depth),
-		cmocka_unit_test(test_jscan_truncated),
-		cmocka_unit_test(test_jscan_string_decode),
-		cmocka_unit_test(test_jscan_str_cmp),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_duration),
-		cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_hash128),
-		cmocka_unit_test(test_be),
+	    cmocka_unit_test(test_strerror_covers_every_code),
+	    cmocka_unit_test(test_error_set_and_prefix),
+	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_json_string_escape),
+	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_json_canonical),
+	    cmocka_unit_test(test_json_rejects),
+	    cmocka_unit_test(test_json_equal),
+	    cmocka_unit_test(test_jscan_values),
+	    cmocka_unit_test(test_jscan_depth),
+	    cmocka_unit_test(test_jscan_truncated),
+	    cmocka_unit_test(test_jscan_string_decode),
+	    cmocka_unit_test(test_jscan_str_cmp),
+	    cmocka_unit_test(test_time),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_sha256),
+	    cmocka_unit_test(test_hash128),
+	    cmocka_unit_test(test_be),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,15 +72,15 @@ out:
 static struct resource_ignore *fuzz_rules(void)
 {
 	static const char *const rules[][2] = {
-		{NULL, "tags.LastScan"},
-		{NULL, "attributes.state.code"},
-		{NULL, "attributes.volumes[0]"},
-		{NULL, "attributes[\"a.b\"].c"},
-		{NULL, "relationships[1].type"},
-		{"ec2_instance", "status"},
-		{"ec2_instance", "attributes.tags[1]"},
-		{"s3_bucket", "tags"},
-		{"rds_instance", "created_at"},
+	    {NULL, "tags.LastScan"},
+	    {NULL, "attributes.state.code"},
+	    {NULL, "attributes.volumes[0]"},
+	    {NULL, "attributes[\"a.b\"].c"},
+	    {NULL, "relationships[1].type"},
+	    {"ec2_instance", "status"},
+	    {"ec2_instance", "attributes.tags[1]"},
+	    {"s3_bucket", "tags"},
+	    {"rds_instance", "created_at"},
 	};
 	static struct resource_ignore *ign;
 

@@ -77,8 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * tokens, which is not JSON (the WAL only hands it C strings).
 	 */
 	if (size >= 2 && p[0] == '{' && p[size - 1] == '}' &&
-	    !memchr(p, '\0', size) &&
-	    ejson_parse(p, size, &v, NULL) == 0) {
+	    !memchr(p, '\0', size) && ejson_parse(p, size, &v, NULL) == 0) {
 		if (ejson_typeof(v) == EJSON_OBJECT &&
 		    !wal__json_object_valid(p, size))
 			abort();

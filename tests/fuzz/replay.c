@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 			char path[4096];
 			if (e->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+			snprintf(path, sizeof(path), "%s/%s", argv[i],
+				 e->d_name);
 			if (run_file(path)) {
 				closedir(d);
 				return 1;

@@ -49,8 +49,9 @@ static void make_instance(struct resource *r)
 		     "\"launch_time\":\"2026-01-01T00:00:00Z\","
 		     "\"state\":{\"code\":16,\"name\":\"running\"},"
 		     "\"volumes\":[{\"id\":\"vol-1\",\"size\":8}]}");
-	resource_rel_add(r, "attached", "aws:123456789012:us-east-1:ebs_volume:"
-					"vol-1");
+	resource_rel_add(r, "attached",
+			 "aws:123456789012:us-east-1:ebs_volume:"
+			 "vol-1");
 }
 
 static char *to_json(const struct resource *r)
@@ -122,18 +123,19 @@ static void test_canonical_exact(void **state)
 	resource_tag_set(&r, "b", "2");
 	resource_tag_set(&r, "A", "1\"q\"");
 	set_attrs(&r, "{ \"z\": 1.0, \"a\": [true, null] }");
-	resource_rel_add(&r, "attached", "aws:123456789012:us-east-1:"
-					 "ebs_volume:vol-1");
+	resource_rel_add(&r, "attached",
+			 "aws:123456789012:us-east-1:"
+			 "ebs_volume:vol-1");
 	got = to_json(&r);
 	assert_string_equal(
-		got,
-		"{\"account\":\"123456789012\",\"attributes\":{\"a\":[true,"
-		"null],\"z\":1},\"created_at\":\"2023-11-14T22:13:20.123Z\","
-		"\"id\":\"i-0abc\",\"name\":null,\"provider\":\"aws\","
-		"\"region\":\"us-east-1\",\"relationships\":[{\"target\":"
-		"\"aws:123456789012:us-east-1:ebs_volume:vol-1\",\"type\":"
-		"\"attached\"}],\"status\":null,\"tags\":{\"A\":\"1\\\"q\\\"\","
-		"\"b\":\"2\"},\"type\":\"ec2_instance\"}");
+	    got,
+	    "{\"account\":\"123456789012\",\"attributes\":{\"a\":[true,"
+	    "null],\"z\":1},\"created_at\":\"2023-11-14T22:13:20.123Z\","
+	    "\"id\":\"i-0abc\",\"name\":null,\"provider\":\"aws\","
+	    "\"region\":\"us-east-1\",\"relationships\":[{\"target\":"
+	    "\"aws:123456789012:us-east-1:ebs_volume:vol-1\",\"type\":"
+	    "\"attached\"}],\"status\":null,\"tags\":{\"A\":\"1\\\"q\\\"\","
+	    "\"b\":\"2\"},\"type\":\"ec2_instance\"}");
 	/* It is canonical JSON: the core canonicalizer agrees byte for byte. */
 	char *again = canon(got, strlen(got));
 	assert_string_equal(again, got);
@@ -164,8 +166,9 @@ static void test_canonical_order_independent(void **state)
 	resource_tag_set(&b, "Env", "prod");
 	resource_rel_add(&a, "uses", "aws:123456789012:us-east-1:sg:sg-1");
 	resource_rel_add(&b, "uses", "aws:123456789012:us-east-1:sg:sg-1");
-	resource_rel_add(&b, "attached", "aws:123456789012:us-east-1:"
-					 "ebs_volume:vol-1"); /* duplicate */
+	resource_rel_add(&b, "attached",
+			 "aws:123456789012:us-east-1:"
+			 "ebs_volume:vol-1"); /* duplicate */
 	ejson_free(&b.attributes);
 	b.attributes = ejson_object();
 	v = ejson_array();
@@ -232,9 +235,9 @@ static void test_round_trip(void **state)
 static void test_from_json_optional_fields(void **state)
 {
 	static const char in[] =
-		"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"global\","
-		"\"type\":\"iam_role\",\"id\":\"arn:aws:iam::1:role/x\","
-		"\"created_at\":\"2026-11-21T12:00:00.5+02:00\"}";
+	    "{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"global\","
+	    "\"type\":\"iam_role\",\"id\":\"arn:aws:iam::1:role/x\","
+	    "\"created_at\":\"2026-11-21T12:00:00.5+02:00\"}";
 	struct resource r;
 	char *got;
 	(void)state;
@@ -243,11 +246,11 @@ static void test_from_json_optional_fields(void **state)
 	assert_int_equal(resource_from_json(in, strlen(in), &r, NULL), 0);
 	got = to_json(&r);
 	assert_string_equal(
-		got, "{\"account\":\"1\",\"attributes\":{},\"created_at\":"
-		     "\"2026-11-21T10:00:00.500Z\",\"id\":\"arn:aws:iam::1:"
-		     "role/x\",\"name\":null,\"provider\":\"aws\",\"region\":"
-		     "\"global\",\"relationships\":[],\"status\":null,"
-		     "\"tags\":{},\"type\":\"iam_role\"}");
+	    got, "{\"account\":\"1\",\"attributes\":{},\"created_at\":"
+		 "\"2026-11-21T10:00:00.500Z\",\"id\":\"arn:aws:iam::1:"
+		 "role/x\",\"name\":null,\"provider\":\"aws\",\"region\":"
+		 "\"global\",\"relationships\":[],\"status\":null,"
+		 "\"tags\":{},\"type\":\"iam_role\"}");
 	xfree(got);
 	resource_release(&r);
 }
@@ -259,46 +262,46 @@ static void test_from_json_errors(void **state)
 		int code;
 		const char *msg;
 	} cases[] = {
-		{"[1]", ELAVA_E_INVAL, "resource JSON is not an object"},
-		{"{\"id\":", ELAVA_E_PARSE, "resource JSON: invalid JSON"},
-		{"{\"provider\":\"aws\",\"foo\":1}", ELAVA_E_INVAL,
-		 "resource JSON has unknown field 'foo'"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\"}",
-		 ELAVA_E_INVAL, "resource JSON lacks field 'id'"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":null}",
-		 ELAVA_E_INVAL, "resource JSON field 'id' must be a string"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"name\":42}",
-		 ELAVA_E_INVAL,
-		 "resource JSON field 'name' must be a string or null"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"created_at\":\"yesterday\"}",
-		 ELAVA_E_INVAL,
-		 "resource JSON field 'created_at' is not an RFC 3339 time"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"created_at\":"
-		 "\"9999-12-31T23:59:59Z\"}",
-		 ELAVA_E_INVAL,
-		 "resource JSON field 'created_at' is not an RFC 3339 time"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"tags\":{\"Env\":1}}",
-		 ELAVA_E_INVAL, "resource JSON tag 'Env' value must be a string"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"tags\":[]}",
-		 ELAVA_E_INVAL, "resource JSON field 'tags' must be an object"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"relationships\":[{\"type\":"
-		 "\"a\",\"target\":\"b\",\"extra\":1}]}",
-		 ELAVA_E_INVAL, "resource JSON relationship 0 must be an object"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
-		 "\"type\":\"t\",\"id\":\"x\",\"attributes\":[]}",
-		 ELAVA_E_INVAL,
-		 "resource JSON field 'attributes' must be an object"},
-		{"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r:s\","
-		 "\"type\":\"t\",\"id\":\"x\"}",
-		 ELAVA_E_INVAL, "resource region 'r:s' contains ':'"},
+	    {"[1]", ELAVA_E_INVAL, "resource JSON is not an object"},
+	    {"{\"id\":", ELAVA_E_PARSE, "resource JSON: invalid JSON"},
+	    {"{\"provider\":\"aws\",\"foo\":1}", ELAVA_E_INVAL,
+	     "resource JSON has unknown field 'foo'"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\"}",
+	     ELAVA_E_INVAL, "resource JSON lacks field 'id'"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":null}",
+	     ELAVA_E_INVAL, "resource JSON field 'id' must be a string"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"name\":42}",
+	     ELAVA_E_INVAL,
+	     "resource JSON field 'name' must be a string or null"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"created_at\":\"yesterday\"}",
+	     ELAVA_E_INVAL,
+	     "resource JSON field 'created_at' is not an RFC 3339 time"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"created_at\":"
+	     "\"9999-12-31T23:59:59Z\"}",
+	     ELAVA_E_INVAL,
+	     "resource JSON field 'created_at' is not an RFC 3339 time"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"tags\":{\"Env\":1}}",
+	     ELAVA_E_INVAL, "resource JSON tag 'Env' value must be a string"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"tags\":[]}",
+	     ELAVA_E_INVAL, "resource JSON field 'tags' must be an object"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"relationships\":[{\"type\":"
+	     "\"a\",\"target\":\"b\",\"extra\":1}]}",
+	     ELAVA_E_INVAL, "resource JSON relationship 0 must be an object"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r\","
+	     "\"type\":\"t\",\"id\":\"x\",\"attributes\":[]}",
+	     ELAVA_E_INVAL,
+	     "resource JSON field 'attributes' must be an object"},
+	    {"{\"provider\":\"aws\",\"account\":\"1\",\"region\":\"r:s\","
+	     "\"type\":\"t\",\"id\":\"x\"}",
+	     ELAVA_E_INVAL, "resource region 'r:s' contains ':'"},
 	};
 	struct resource r;
 	(void)state;
@@ -387,16 +390,15 @@ static void test_fingerprint_is_sha_of_json(void **state)
 	assert_memory_equal(sum, e.fingerprint, SHA256_LEN);
 
 	/* Rules for this type that match nothing here: still the same. */
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
-					     "attributes.nothing.here"),
-			 0);
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.nothing.here"),
+	    0);
 	assert_int_equal(resource_ignore_add(ign, NULL, "tags.Nope"), 0);
 	assert_int_equal(resource_encode(&r, ign, &e, NULL), 0);
 	assert_memory_equal(sum, e.fingerprint, SHA256_LEN);
 
 	/* A rule that does match: the stored JSON keeps everything. */
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance", "status"),
-			 0);
+	assert_int_equal(resource_ignore_add(ign, "ec2_instance", "status"), 0);
 	assert_int_equal(resource_encode(&r, ign, &e, NULL), 0);
 	assert_memory_not_equal(sum, e.fingerprint, SHA256_LEN);
 	assert_non_null(strstr(e.json.data, "\"status\":\"running\""));
@@ -414,12 +416,12 @@ static void test_fingerprint_ignored(void **state)
 	struct resource r;
 	(void)state;
 
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
-					     "attributes.launch_time"),
-			 0);
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
-					     "attributes.state.code"),
-			 0);
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.launch_time"),
+	    0);
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.state.code"),
+	    0);
 	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
 					     "attributes.volumes[0].size"),
 			 0);
@@ -435,8 +437,8 @@ static void test_fingerprint_ignored(void **state)
 	ejson_object_set_take(ejson_object_get(r.attributes, "state"), "code",
 			      ejson_int(80));
 	ejson_object_set_take(
-		ejson_array_get(ejson_object_get(r.attributes, "volumes"), 0),
-		"size", ejson_int(100));
+	    ejson_array_get(ejson_object_get(r.attributes, "volumes"), 0),
+	    "size", ejson_int(100));
 	fingerprint(&r, ign, fp);
 	assert_memory_equal(base, fp, RESOURCE_FP_LEN);
 	/* A sibling of an ignored member still counts. */
@@ -652,23 +654,23 @@ static void test_key_and_scope(void **state)
 		const char *key;
 		size_t scope;
 	} cases[] = {
-		{"aws:1:us-east-1:ec2_instance:i-1", 28},
-		{"aws:1:global:iam_role:arn:aws:iam::1:role/x", 21},
-		{"aws:1:us-east-1:s3_bucket::", 25}, /* id ":" */
-		{"aws:1:us-east-1:ec2_instance:", 0},
-		{"aws:1:us-east-1:ec2_instance", 0},
-		{"aws::us-east-1:ec2_instance:i-1", 0},
-		{":1:us-east-1:ec2_instance:i-1", 0},
-		{"", 0},
+	    {"aws:1:us-east-1:ec2_instance:i-1", 28},
+	    {"aws:1:global:iam_role:arn:aws:iam::1:role/x", 21},
+	    {"aws:1:us-east-1:s3_bucket::", 25}, /* id ":" */
+	    {"aws:1:us-east-1:ec2_instance:", 0},
+	    {"aws:1:us-east-1:ec2_instance", 0},
+	    {"aws::us-east-1:ec2_instance:i-1", 0},
+	    {":1:us-east-1:ec2_instance:i-1", 0},
+	    {"", 0},
 	};
 	struct resource r;
 	struct buf b;
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		assert_int_equal(resource_key_scope_len(cases[i].key,
-							strlen(cases[i].key)),
-				 cases[i].scope);
+		assert_int_equal(
+		    resource_key_scope_len(cases[i].key, strlen(cases[i].key)),
+		    cases[i].scope);
 	/* The length bounds the key, not a NUL. */
 	assert_int_equal(resource_key_scope_len("aws:1:r:t:i-1", 10), 0);
 	assert_int_equal(resource_key_scope_len("aws:1:r:t:i-1", 11), 9);
@@ -691,10 +693,22 @@ static void test_key_and_scope(void **state)
 static void test_ignore_rules(void **state)
 {
 	static const char *const bad[] = {
-		"",	     "foo",	       "name.x",      "tags[0]",
-		"tags.a.b",  "attributes..a",  "attributes[", "attributes[x]",
-		"[0]",	     "attributes.a]",  "attributes.", "relationships.x",
-		"id",	     "attributes[\"a", "status[0]",   ".attributes",
+	    "",
+	    "foo",
+	    "name.x",
+	    "tags[0]",
+	    "tags.a.b",
+	    "attributes..a",
+	    "attributes[",
+	    "attributes[x]",
+	    "[0]",
+	    "attributes.a]",
+	    "attributes.",
+	    "relationships.x",
+	    "id",
+	    "attributes[\"a",
+	    "status[0]",
+	    ".attributes",
 	};
 	struct resource_ignore *ign = resource_ignore_new();
 	(void)state;
@@ -707,16 +721,13 @@ static void test_ignore_rules(void **state)
 
 	assert_int_equal(resource_ignore_add(ign, "ec2_instance", "tags.Env"),
 			 0);
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
-					     "attributes.a"),
-			 0);
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.a"), 0);
 	/* Spelled differently, stored canonically. */
-	assert_int_equal(resource_ignore_add(ign, "*",
-					     "attributes[\"b\"][01]"),
+	assert_int_equal(resource_ignore_add(ign, "*", "attributes[\"b\"][01]"),
 			 0);
-	assert_int_equal(resource_ignore_add(ign, NULL,
-					     "attributes.x[\"a.b\"]"),
-			 0);
+	assert_int_equal(
+	    resource_ignore_add(ign, NULL, "attributes.x[\"a.b\"]"), 0);
 	assert_int_equal(resource_ignore_add(ign, "vpc", "relationships[0]"),
 			 0);
 
@@ -725,19 +736,19 @@ static void test_ignore_rules(void **state)
 	assert_false(resource_ignore_match(ign, "ebs_volume", "tags.Env"));
 	assert_false(resource_ignore_match(ign, NULL, "tags.Env"));
 	assert_true(resource_ignore_match(ign, "ec2_instance", "attributes.a"));
-	assert_true(resource_ignore_match(ign, "ec2_instance",
-					  "attributes.a.b"));
-	assert_true(resource_ignore_match(ign, "ec2_instance",
-					  "attributes.a[3]"));
-	assert_false(resource_ignore_match(ign, "ec2_instance",
-					   "attributes.ab"));
+	assert_true(
+	    resource_ignore_match(ign, "ec2_instance", "attributes.a.b"));
+	assert_true(
+	    resource_ignore_match(ign, "ec2_instance", "attributes.a[3]"));
+	assert_false(
+	    resource_ignore_match(ign, "ec2_instance", "attributes.ab"));
 	assert_false(resource_ignore_match(ign, "ec2_instance", "attributes"));
 	assert_true(resource_ignore_match(ign, "anything", "attributes.b[1]"));
 	assert_true(resource_ignore_match(ign, NULL, "attributes.b[1].c"));
 	assert_false(resource_ignore_match(ign, NULL, "attributes.b[10]"));
 	assert_true(resource_ignore_match(ign, "s3", "attributes.x[\"a.b\"]"));
-	assert_true(resource_ignore_match(ign, "vpc",
-					  "relationships[0].target"));
+	assert_true(
+	    resource_ignore_match(ign, "vpc", "relationships[0].target"));
 	assert_false(resource_ignore_match(NULL, "vpc", "relationships"));
 	resource_ignore_free(&ign);
 	resource_ignore_free(&ign); /* NULL-safe */
@@ -960,8 +971,7 @@ static void test_diff_case(void **state)
 	fingerprint(&b, ign, fb);
 	if ((d.n == 0) != (memcmp(fa, fb, RESOURCE_FP_LEN) == 0))
 		fail_msg("%s: diff has %zu changes but fingerprints %s",
-			 c->name, d.n,
-			 d.n ? "are equal" : "differ");
+			 c->name, d.n, d.n ? "are equal" : "differ");
 
 	buf_release(&got);
 	xfree(expected);
@@ -1003,155 +1013,154 @@ static void test_diff_text_cases(void **state)
 {
 	/* Ignore rules: (type, path) pairs. */
 	static const char *const deep_rules[] = {
-		"vm",	 "attributes.a.b",
-		"*",	 "attributes.arr[1]",
-		"vm",	 "attributes.arr[2].x",
-		"vm",	 "attributes[\"q\\\"k\"]",
-		"vm",	 "attributes[\"d.e\"].f[0]",
-		"vm",	 "tags.Env",
-		"other", "attributes.c",
-		"other", "status",
-		"vm",	 "relationships[0].target",
-		"*",	 "created_at",
-		NULL,
+	    "vm",    "attributes.a.b",
+	    "*",     "attributes.arr[1]",
+	    "vm",    "attributes.arr[2].x",
+	    "vm",    "attributes[\"q\\\"k\"]",
+	    "vm",    "attributes[\"d.e\"].f[0]",
+	    "vm",    "tags.Env",
+	    "other", "attributes.c",
+	    "other", "status",
+	    "vm",    "relationships[0].target",
+	    "*",     "created_at",
+	    NULL,
 	};
 	static const char *const top_rules[] = {
-		"*",  "attributes", "vm", "tags",   "vm", "relationships",
-		"vm", "name",	    "*",  "status", NULL,
+	    "*",  "attributes", "vm", "tags",	"vm", "relationships",
+	    "vm", "name",	"*",  "status", NULL,
 	};
-	static const char *const rel_rules[] = {"vm", "relationships[1]",
-						NULL};
+	static const char *const rel_rules[] = {"vm", "relationships[1]", NULL};
 	static const struct {
 		const char *name, *old, *new;
 		const char *const *rules;
 		const char *expected; /* NULL: only compared with the parser */
 	} cases[] = {
-		{"escaped keys",
-		 REC(",\"attributes\":{\"q\\\"uote\":1,\"back\\\\slash\":2,"
-		     "\"ctl\\u0001\":3,\"\\u00e9t\\u00e9\":4,\"a\\\"\":5,"
-		     "\"a\\n\":7,\"a\\/b\":9},\"tags\":{\"t\\\"ag\":\"v\","
-		     "\"\\t\":\"1\"}"),
-		 REC(",\"attributes\":{\"q\\\"uote\":10,\"back\\\\slash\":20,"
-		     "\"ctl\\u0001\":30,\"\xc3\xa9t\xc3\xa9\":40,\"a#\":6,"
-		     "\"a!\":8,\"a/b\":9},\"tags\":{\"t\\\"ag\":\"w\","
-		     "\"\\t\":\"2\"}"),
-		 NULL,
-		 /* Unescaped order: a\n < a! < a" < a# (escaped, a\" and
-		  * a\n would sort after a# and a!). */
-		 "[{\"new\":null,\"old\":7,\"path\":\"attributes.a\\n\"},"
-		 "{\"new\":8,\"old\":null,\"path\":\"attributes.a!\"},"
-		 "{\"new\":null,\"old\":5,\"path\":"
-		 "\"attributes[\\\"a\\\\\\\"\\\"]\"},"
-		 "{\"new\":6,\"old\":null,\"path\":\"attributes.a#\"},"
-		 "{\"new\":20,\"old\":2,\"path\":"
-		 "\"attributes[\\\"back\\\\\\\\slash\\\"]\"},"
-		 "{\"new\":30,\"old\":3,\"path\":\"attributes.ctl\\u0001\"},"
-		 "{\"new\":10,\"old\":1,\"path\":"
-		 "\"attributes[\\\"q\\\\\\\"uote\\\"]\"},"
-		 "{\"new\":40,\"old\":4,\"path\":"
-		 "\"attributes.\xc3\xa9t\xc3\xa9\"},"
-		 "{\"new\":\"2\",\"old\":\"1\",\"path\":\"tags.\\t\"},"
-		 "{\"new\":\"w\",\"old\":\"v\",\"path\":"
-		 "\"tags[\\\"t\\\\\\\"ag\\\"]\"}]"},
-		{"arrays of different lengths",
-		 REC(",\"attributes\":{\"l\":[1,2,3],\"m\":[],"
-		     "\"n\":[[1],[2,3]],"
-		     "\"o\":[{\"a\":1},{\"b\":[true]}]}"),
-		 REC(",\"attributes\":{\"l\":[1],\"m\":[{\"a\":1}],"
-		     "\"n\":[[1,4],[2]],\"o\":[{\"a\":1}]}"),
-		 NULL, NULL},
-		{"nested kind changes",
-		 REC(",\"attributes\":{\"k\":{\"a\":{\"b\":1},\"c\":[1],"
-		     "\"d\":\"s\",\"e\":true,\"f\":null,\"g\":1.5,\"h\":{},"
-		     "\"i\":[]}}"),
-		 REC(",\"attributes\":{\"k\":{\"a\":[1],\"c\":{\"x\":1},"
-		     "\"d\":1,\"e\":null,\"f\":false,\"g\":\"1.5\",\"h\":[],"
-		     "\"i\":{}}}"),
-		 NULL, NULL},
-		{"numbers",
-		 REC(",\"attributes\":{\"n\":[1,1.5,1e300,-2,0.1,"
-		     "123456789012345678,-9223372036854775808,2.5e-320,"
-		     "4.35],\"x\":{\"r\":[0.1,-7.25e-10]}}"),
-		 REC(",\"attributes\":{\"n\":[1.0,2.5,1e301,-2.0,"
-		     "0.30000000000000004,9007199254740993,"
-		     "9223372036854775807,2.5e-320,4.3500000000000005],"
-		     "\"y\":{\"r\":[1e22,123.456]}}"),
-		 NULL, NULL},
-		{"ignore rules at several depths",
-		 REC(",\"status\":\"a\","
-		     "\"created_at\":\"2026-01-01T00:00:00Z\","
-		     "\"tags\":{\"Env\":\"prod\",\"Team\":\"x\"},"
-		     "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"},"
-		     "{\"type\":\"u\",\"target\":\"b\"}],"
-		     "\"attributes\":{\"a\":{\"b\":1,\"c\":2},"
-		     "\"arr\":[1,2,{\"x\":1,\"y\":1},4],\"q\\\"k\":1,"
-		     "\"d.e\":{\"f\":[1,2]},\"c\":1}"),
-		 REC(",\"status\":\"b\","
-		     "\"created_at\":\"2026-01-02T00:00:00Z\","
-		     "\"tags\":{\"Env\":\"dev\",\"Team\":\"y\"},"
-		     "\"relationships\":[{\"type\":\"t\",\"target\":\"c\"},"
-		     "{\"type\":\"u\",\"target\":\"d\"}],"
-		     "\"attributes\":{\"a\":{\"b\":[2],\"c\":3},"
-		     "\"arr\":[1,3,{\"x\":2,\"y\":2}],\"q\\\"k\":2,"
-		     "\"d.e\":{\"f\":[3,4]},\"c\":2}"),
-		 deep_rules,
-		 "[{\"new\":3,\"old\":2,\"path\":\"attributes.a.c\"},"
-		 "{\"new\":2,\"old\":1,\"path\":\"attributes.arr[2].y\"},"
-		 "{\"new\":null,\"old\":4,\"path\":\"attributes.arr[3]\"},"
-		 "{\"new\":2,\"old\":1,\"path\":\"attributes.c\"},"
-		 "{\"new\":4,\"old\":2,\"path\":"
-		 "\"attributes[\\\"d.e\\\"].f[1]\"},"
-		 "{\"new\":\"d\",\"old\":\"b\",\"path\":"
-		 "\"relationships[1].target\"},"
-		 "{\"new\":\"b\",\"old\":\"a\",\"path\":\"status\"},"
-		 "{\"new\":\"y\",\"old\":\"x\",\"path\":\"tags.Team\"}]"},
-		{"top-level fields ignored",
-		 REC(",\"name\":\"n\",\"status\":\"a\",\"tags\":{\"a\":\"1\"},"
-		     "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"}],"
-		     "\"attributes\":{\"a\":1},"
-		     "\"created_at\":\"2026-01-01T00:00:00Z\""),
-		 REC(",\"status\":\"b\",\"tags\":{\"b\":\"1\"},"
-		     "\"attributes\":{\"a\":[1]}"),
-		 top_rules,
-		 "[{\"new\":null,\"old\":\"2026-01-01T00:00:00.000Z\","
-		 "\"path\":\"created_at\"}]"},
-		{"relationships",
-		 REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
-		     "\"aws:1:r:disk:d-1\"},{\"type\":\"uses\",\"target\":"
-		     "\"aws:1:r:sg:sg-1\"}]"),
-		 REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
-		     "\"aws:1:r:disk:d-2\"},{\"type\":\"uses\",\"target\":"
-		     "\"aws:1:r:sg:sg-1\"},{\"type\":\"uses\",\"target\":"
-		     "\"aws:1:r:sg:sg-\\\"2\"}]"),
-		 NULL, NULL},
-		{"relationships all gone",
-		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
-		     "{\"type\":\"a\",\"target\":\"c\"}]"),
-		 REC(""), NULL, NULL},
-		{"relationships, one ignored",
-		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
-		     "{\"type\":\"a\",\"target\":\"c\"}]"),
-		 REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"}]"),
-		 rel_rules, "[]"},
-		{"created_at, name, status set and unset",
-		 REC(",\"created_at\":\"2026-01-01T00:00:00.5+02:00\","
-		     "\"name\":\"n\",\"status\":null"),
-		 REC(",\"created_at\":null,\"status\":\"s\""), NULL,
-		 "[{\"new\":null,\"old\":\"2025-12-31T22:00:00.500Z\","
-		 "\"path\":\"created_at\"},"
-		 "{\"new\":null,\"old\":\"n\",\"path\":\"name\"},"
-		 "{\"new\":\"s\",\"old\":null,\"path\":\"status\"}]"},
-		{"empty containers",
-		 REC(",\"attributes\":{\"a\":{},\"b\":[],\"c\":{\"d\":[]}}"),
-		 REC(",\"attributes\":{\"a\":{\"x\":{}},\"b\":[[]],"
-		     "\"c\":{\"d\":{}},\"e\":\"\"}"),
-		 NULL, NULL},
-		{"tags",
-		 REC(",\"tags\":{\"Env\":\"prod\",\"gone\":\"x\",\"a.b\":\"1\","
-		     "\"same\":\"\\u0007\"}"),
-		 REC(",\"tags\":{\"Env\":\"dev\",\"new\":\"y\\ny\","
-		     "\"a.b\":\"2\",\"same\":\"\\u0007\"}"),
-		 NULL, NULL},
+	    {"escaped keys",
+	     REC(",\"attributes\":{\"q\\\"uote\":1,\"back\\\\slash\":2,"
+		 "\"ctl\\u0001\":3,\"\\u00e9t\\u00e9\":4,\"a\\\"\":5,"
+		 "\"a\\n\":7,\"a\\/b\":9},\"tags\":{\"t\\\"ag\":\"v\","
+		 "\"\\t\":\"1\"}"),
+	     REC(",\"attributes\":{\"q\\\"uote\":10,\"back\\\\slash\":20,"
+		 "\"ctl\\u0001\":30,\"\xc3\xa9t\xc3\xa9\":40,\"a#\":6,"
+		 "\"a!\":8,\"a/b\":9},\"tags\":{\"t\\\"ag\":\"w\","
+		 "\"\\t\":\"2\"}"),
+	     NULL,
+	     /* Unescaped order: a\n < a! < a" < a# (escaped, a\" and
+	      * a\n would sort after a# and a!). */
+	     "[{\"new\":null,\"old\":7,\"path\":\"attributes.a\\n\"},"
+	     "{\"new\":8,\"old\":null,\"path\":\"attributes.a!\"},"
+	     "{\"new\":null,\"old\":5,\"path\":"
+	     "\"attributes[\\\"a\\\\\\\"\\\"]\"},"
+	     "{\"new\":6,\"old\":null,\"path\":\"attributes.a#\"},"
+	     "{\"new\":20,\"old\":2,\"path\":"
+	     "\"attributes[\\\"back\\\\\\\\slash\\\"]\"},"
+	     "{\"new\":30,\"old\":3,\"path\":\"attributes.ctl\\u0001\"},"
+	     "{\"new\":10,\"old\":1,\"path\":"
+	     "\"attributes[\\\"q\\\\\\\"uote\\\"]\"},"
+	     "{\"new\":40,\"old\":4,\"path\":"
+	     "\"attributes.\xc3\xa9t\xc3\xa9\"},"
+	     "{\"new\":\"2\",\"old\":\"1\",\"path\":\"tags.\\t\"},"
+	     "{\"new\":\"w\",\"old\":\"v\",\"path\":"
+	     "\"tags[\\\"t\\\\\\\"ag\\\"]\"}]"},
+	    {"arrays of different lengths",
+	     REC(",\"attributes\":{\"l\":[1,2,3],\"m\":[],"
+		 "\"n\":[[1],[2,3]],"
+		 "\"o\":[{\"a\":1},{\"b\":[true]}]}"),
+	     REC(",\"attributes\":{\"l\":[1],\"m\":[{\"a\":1}],"
+		 "\"n\":[[1,4],[2]],\"o\":[{\"a\":1}]}"),
+	     NULL, NULL},
+	    {"nested kind changes",
+	     REC(",\"attributes\":{\"k\":{\"a\":{\"b\":1},\"c\":[1],"
+		 "\"d\":\"s\",\"e\":true,\"f\":null,\"g\":1.5,\"h\":{},"
+		 "\"i\":[]}}"),
+	     REC(",\"attributes\":{\"k\":{\"a\":[1],\"c\":{\"x\":1},"
+		 "\"d\":1,\"e\":null,\"f\":false,\"g\":\"1.5\",\"h\":[],"
+		 "\"i\":{}}}"),
+	     NULL, NULL},
+	    {"numbers",
+	     REC(",\"attributes\":{\"n\":[1,1.5,1e300,-2,0.1,"
+		 "123456789012345678,-9223372036854775808,2.5e-320,"
+		 "4.35],\"x\":{\"r\":[0.1,-7.25e-10]}}"),
+	     REC(",\"attributes\":{\"n\":[1.0,2.5,1e301,-2.0,"
+		 "0.30000000000000004,9007199254740993,"
+		 "9223372036854775807,2.5e-320,4.3500000000000005],"
+		 "\"y\":{\"r\":[1e22,123.456]}}"),
+	     NULL, NULL},
+	    {"ignore rules at several depths",
+	     REC(",\"status\":\"a\","
+		 "\"created_at\":\"2026-01-01T00:00:00Z\","
+		 "\"tags\":{\"Env\":\"prod\",\"Team\":\"x\"},"
+		 "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"},"
+		 "{\"type\":\"u\",\"target\":\"b\"}],"
+		 "\"attributes\":{\"a\":{\"b\":1,\"c\":2},"
+		 "\"arr\":[1,2,{\"x\":1,\"y\":1},4],\"q\\\"k\":1,"
+		 "\"d.e\":{\"f\":[1,2]},\"c\":1}"),
+	     REC(",\"status\":\"b\","
+		 "\"created_at\":\"2026-01-02T00:00:00Z\","
+		 "\"tags\":{\"Env\":\"dev\",\"Team\":\"y\"},"
+		 "\"relationships\":[{\"type\":\"t\",\"target\":\"c\"},"
+		 "{\"type\":\"u\",\"target\":\"d\"}],"
+		 "\"attributes\":{\"a\":{\"b\":[2],\"c\":3},"
+		 "\"arr\":[1,3,{\"x\":2,\"y\":2}],\"q\\\"k\":2,"
+		 "\"d.e\":{\"f\":[3,4]},\"c\":2}"),
+	     deep_rules,
+	     "[{\"new\":3,\"old\":2,\"path\":\"attributes.a.c\"},"
+	     "{\"new\":2,\"old\":1,\"path\":\"attributes.arr[2].y\"},"
+	     "{\"new\":null,\"old\":4,\"path\":\"attributes.arr[3]\"},"
+	     "{\"new\":2,\"old\":1,\"path\":\"attributes.c\"},"
+	     "{\"new\":4,\"old\":2,\"path\":"
+	     "\"attributes[\\\"d.e\\\"].f[1]\"},"
+	     "{\"new\":\"d\",\"old\":\"b\",\"path\":"
+	     "\"relationships[1].target\"},"
+	     "{\"new\":\"b\",\"old\":\"a\",\"path\":\"status\"},"
+	     "{\"new\":\"y\",\"old\":\"x\",\"path\":\"tags.Team\"}]"},
+	    {"top-level fields ignored",
+	     REC(",\"name\":\"n\",\"status\":\"a\",\"tags\":{\"a\":\"1\"},"
+		 "\"relationships\":[{\"type\":\"t\",\"target\":\"a\"}],"
+		 "\"attributes\":{\"a\":1},"
+		 "\"created_at\":\"2026-01-01T00:00:00Z\""),
+	     REC(",\"status\":\"b\",\"tags\":{\"b\":\"1\"},"
+		 "\"attributes\":{\"a\":[1]}"),
+	     top_rules,
+	     "[{\"new\":null,\"old\":\"2026-01-01T00:00:00.000Z\","
+	     "\"path\":\"created_at\"}]"},
+	    {"relationships",
+	     REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
+		 "\"aws:1:r:disk:d-1\"},{\"type\":\"uses\",\"target\":"
+		 "\"aws:1:r:sg:sg-1\"}]"),
+	     REC(",\"relationships\":[{\"type\":\"attached\",\"target\":"
+		 "\"aws:1:r:disk:d-2\"},{\"type\":\"uses\",\"target\":"
+		 "\"aws:1:r:sg:sg-1\"},{\"type\":\"uses\",\"target\":"
+		 "\"aws:1:r:sg:sg-\\\"2\"}]"),
+	     NULL, NULL},
+	    {"relationships all gone",
+	     REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
+		 "{\"type\":\"a\",\"target\":\"c\"}]"),
+	     REC(""), NULL, NULL},
+	    {"relationships, one ignored",
+	     REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"},"
+		 "{\"type\":\"a\",\"target\":\"c\"}]"),
+	     REC(",\"relationships\":[{\"type\":\"a\",\"target\":\"b\"}]"),
+	     rel_rules, "[]"},
+	    {"created_at, name, status set and unset",
+	     REC(",\"created_at\":\"2026-01-01T00:00:00.5+02:00\","
+		 "\"name\":\"n\",\"status\":null"),
+	     REC(",\"created_at\":null,\"status\":\"s\""), NULL,
+	     "[{\"new\":null,\"old\":\"2025-12-31T22:00:00.500Z\","
+	     "\"path\":\"created_at\"},"
+	     "{\"new\":null,\"old\":\"n\",\"path\":\"name\"},"
+	     "{\"new\":\"s\",\"old\":null,\"path\":\"status\"}]"},
+	    {"empty containers",
+	     REC(",\"attributes\":{\"a\":{},\"b\":[],\"c\":{\"d\":[]}}"),
+	     REC(",\"attributes\":{\"a\":{\"x\":{}},\"b\":[[]],"
+		 "\"c\":{\"d\":{}},\"e\":\"\"}"),
+	     NULL, NULL},
+	    {"tags",
+	     REC(",\"tags\":{\"Env\":\"prod\",\"gone\":\"x\",\"a.b\":\"1\","
+		 "\"same\":\"\\u0007\"}"),
+	     REC(",\"tags\":{\"Env\":\"dev\",\"new\":\"y\\ny\","
+		 "\"a.b\":\"2\",\"same\":\"\\u0007\"}"),
+	     NULL, NULL},
 	};
 	(void)state;
 
@@ -1216,118 +1225,114 @@ static void test_diff_text_refused(void **state)
 	/* Each differs from `good` at attributes.a, so values are compared. */
 	static const char good[] = CANON("{\"a\":2}");
 	static const char *const bad[] = {
-		/* not well-formed */
-		"",
-		"   ",
-		"[]",
-		"{",
-		CANON("{\"a\":}"),
-		CANON("{\"a\":[1,]}"),
-		CANON("{\"a\":{\"b\":1,}}"),
-		CANON("{\"a\":[1}"),
-		CANON("{\"a\":{\"b\":1]}"),
-		CANON("{\"a\" 1}"),
-		CANON("{\"a\":1}}"),
-		CANON("{\"a\":tru}"),
-		CANON("{\"a\":nul}"),
-		CANON("{\"a\":01}"),
-		CANON("{\"a\":1.}"),
-		CANON("{\"a\":.5}"),
-		CANON("{\"a\":1e}"),
-		CANON("{\"a\":-}"),
-		CANON("{\"a\":+1}"),
-		CANON("{\"a\":\"\\x\"}"),
-		CANON("{\"a\":\"\\u00\"}"),
-		CANON("{\"a\":\"\\u12G4\"}"),
-		CANON("{\"a\":\"\x01\"}"),
-		CANON("{\"a\":\"\xff\"}"),
-		CANON("{\"a\":\"\xc3\"}"),
-		CANON("{\"a\":\"\xed\xa0\x80\"}"), /* a surrogate in UTF-8 */
-		CANON("{\"a\":\"unterminated}"),
-		CANON("{\"a\":1}") "x",
-		CANON("{\"a\":1}") CANON("{\"a\":1}"),
-		/* well-formed, not canonical */
-		CANON("{\"b\":1,\"a\":1}"),
-		CANON("{\"a\":1,\"a\":1}"),
-		CANON("{\"a\":\"\\/\"}"),
-		CANON("{\"a\":\"\\u0041\"}"),
-		CANON("{\"a\":\"\\u001F\"}"),
-		CANON("{\"a\":\"\\u000a\"}"),
-		CANON("{\"a\":\"\\u0000\"}"),
-		CANON("{\"a\":\"\\ud83d\\ude00\"}"),
-		CANON("{\"a\":1.0}"),
-		CANON("{\"a\":1e2}"),
-		CANON("{\"a\":1E+300}"),
-		CANON("{\"a\":0.10}"),
-		CANON("{\"a\":1e999}"),
-		CANON("{\"a\":-0}"),
-		CANON("{\"a\":-0.0}"),
-		CANON("{\"a\":9223372036854775808}"),
-		CANON("{\"a\":-9223372036854775809}"),
-		CANON("{\"a\":123456789012345678901}"),
-		CANON("{\"a\":{\"b\":1.50}}"), /* emitted whole */
-		CANON("{\"a\":[0.30000000000000000]}"),
-		/* not the record's shape */
-		"{\"account\":\"1\",\"attributes\":{\"a\":1}}",
-		CANON2("{\"a\":1}", ",\"created_at\":null,\"id\":\"x\","
-				    "\"name\":null,\"provider\":\"aws\","
-				    "\"region\":\"r\",\"relationships\":[],"
-				    "\"tags\":{}"), /* no status */
-		CANON2("{\"a\":1}", ",\"color\":1" REST("null", "null", "[]",
-							 "null", "{}")),
-		"{\"attributes\":{\"a\":1},\"account\":\"1\"" REST(
-			"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
-		CANON2("{\"a\":1}", REST("null", "null", "[]", "null", "{}"))
-			",\"type\":\"vm\"}",
-		CANON2("[]", REST("null", "null", "[]", "null", "{}")),
-		CANON2("null", REST("null", "null", "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "null", "[]", "null", "null")),
-		CANON2("{\"a\":1}", REST("null", "null", "[]", "null",
-					 "{\"k\":1}")),
-		CANON2("{\"a\":1}", REST("null", "null", "[]", "null",
-					 "{\"k\":null}")),
-		CANON2("{\"a\":1}", REST("null", "null", "null", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "null", "{}", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "null", "[1]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "null", "[{}]", "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null", "[{\"target\":\"a\"}]", "null",
-			    "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null",
-			    "[{\"target\":\"a\",\"type\":\"t\",\"z\":1}]",
-			    "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null", "[{\"target\":1,\"type\":\"t\"}]",
-			    "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null",
-			    "[{\"target\":\"b\",\"type\":\"t\"},"
-			    "{\"target\":\"a\",\"type\":\"t\"}]",
-			    "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null",
-			    "[{\"target\":\"a\",\"type\":\"u\"},"
-			    "{\"target\":\"b\",\"type\":\"t\"}]",
-			    "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("null", "null",
-			    "[{\"target\":\"a\",\"type\":\"t\"},"
-			    "{\"target\":\"a\",\"type\":\"t\"}]",
-			    "null", "{}")),
-		CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00Z\"", "null",
-					 "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00.000+00:00\"",
-					 "null", "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("\"1970-01-01T00:00:00.000Z\"", "null",
-					 "[]", "null", "{}")),
-		CANON2("{\"a\":1}",
-		       REST("\"yesterday\"", "null", "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("0", "null", "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "1", "[]", "null", "{}")),
-		CANON2("{\"a\":1}", REST("null", "null", "[]", "false", "{}")),
-		"{\"account\":1,\"attributes\":{\"a\":1}" REST(
-			"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
+	    /* not well-formed */
+	    "",
+	    "   ",
+	    "[]",
+	    "{",
+	    CANON("{\"a\":}"),
+	    CANON("{\"a\":[1,]}"),
+	    CANON("{\"a\":{\"b\":1,}}"),
+	    CANON("{\"a\":[1}"),
+	    CANON("{\"a\":{\"b\":1]}"),
+	    CANON("{\"a\" 1}"),
+	    CANON("{\"a\":1}}"),
+	    CANON("{\"a\":tru}"),
+	    CANON("{\"a\":nul}"),
+	    CANON("{\"a\":01}"),
+	    CANON("{\"a\":1.}"),
+	    CANON("{\"a\":.5}"),
+	    CANON("{\"a\":1e}"),
+	    CANON("{\"a\":-}"),
+	    CANON("{\"a\":+1}"),
+	    CANON("{\"a\":\"\\x\"}"),
+	    CANON("{\"a\":\"\\u00\"}"),
+	    CANON("{\"a\":\"\\u12G4\"}"),
+	    CANON("{\"a\":\"\x01\"}"),
+	    CANON("{\"a\":\"\xff\"}"),
+	    CANON("{\"a\":\"\xc3\"}"),
+	    CANON("{\"a\":\"\xed\xa0\x80\"}"), /* a surrogate in UTF-8 */
+	    CANON("{\"a\":\"unterminated}"),
+	    CANON("{\"a\":1}") "x",
+	    CANON("{\"a\":1}") CANON("{\"a\":1}"),
+	    /* well-formed, not canonical */
+	    CANON("{\"b\":1,\"a\":1}"),
+	    CANON("{\"a\":1,\"a\":1}"),
+	    CANON("{\"a\":\"\\/\"}"),
+	    CANON("{\"a\":\"\\u0041\"}"),
+	    CANON("{\"a\":\"\\u001F\"}"),
+	    CANON("{\"a\":\"\\u000a\"}"),
+	    CANON("{\"a\":\"\\u0000\"}"),
+	    CANON("{\"a\":\"\\ud83d\\ude00\"}"),
+	    CANON("{\"a\":1.0}"),
+	    CANON("{\"a\":1e2}"),
+	    CANON("{\"a\":1E+300}"),
+	    CANON("{\"a\":0.10}"),
+	    CANON("{\"a\":1e999}"),
+	    CANON("{\"a\":-0}"),
+	    CANON("{\"a\":-0.0}"),
+	    CANON("{\"a\":9223372036854775808}"),
+	    CANON("{\"a\":-9223372036854775809}"),
+	    CANON("{\"a\":123456789012345678901}"),
+	    CANON("{\"a\":{\"b\":1.50}}"), /* emitted whole */
+	    CANON("{\"a\":[0.30000000000000000]}"),
+	    /* not the record's shape */
+	    "{\"account\":\"1\",\"attributes\":{\"a\":1}}",
+	    CANON2("{\"a\":1}", ",\"created_at\":null,\"id\":\"x\","
+				"\"name\":null,\"provider\":\"aws\","
+				"\"region\":\"r\",\"relationships\":[],"
+				"\"tags\":{}"), /* no status */
+	    CANON2("{\"a\":1}",
+		   ",\"color\":1" REST("null", "null", "[]", "null", "{}")),
+	    "{\"attributes\":{\"a\":1},\"account\":\"1\"" REST(
+		"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
+	    CANON2("{\"a\":1}", REST("null", "null", "[]", "null",
+				     "{}")) ",\"type\":\"vm\"}",
+	    CANON2("[]", REST("null", "null", "[]", "null", "{}")),
+	    CANON2("null", REST("null", "null", "[]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "[]", "null", "null")),
+	    CANON2("{\"a\":1}",
+		   REST("null", "null", "[]", "null", "{\"k\":1}")),
+	    CANON2("{\"a\":1}",
+		   REST("null", "null", "[]", "null", "{\"k\":null}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "null", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "{}", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "[1]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "[{}]", "null", "{}")),
+	    CANON2("{\"a\":1}",
+		   REST("null", "null", "[{\"target\":\"a\"}]", "null", "{}")),
+	    CANON2("{\"a\":1}",
+		   REST("null", "null",
+			"[{\"target\":\"a\",\"type\":\"t\",\"z\":1}]", "null",
+			"{}")),
+	    CANON2("{\"a\":1}",
+		   REST("null", "null", "[{\"target\":1,\"type\":\"t\"}]",
+			"null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null",
+				     "[{\"target\":\"b\",\"type\":\"t\"},"
+				     "{\"target\":\"a\",\"type\":\"t\"}]",
+				     "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null",
+				     "[{\"target\":\"a\",\"type\":\"u\"},"
+				     "{\"target\":\"b\",\"type\":\"t\"}]",
+				     "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null",
+				     "[{\"target\":\"a\",\"type\":\"t\"},"
+				     "{\"target\":\"a\",\"type\":\"t\"}]",
+				     "null", "{}")),
+	    CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00Z\"", "null", "[]",
+				     "null", "{}")),
+	    CANON2("{\"a\":1}", REST("\"2026-01-01T00:00:00.000+00:00\"",
+				     "null", "[]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("\"1970-01-01T00:00:00.000Z\"", "null",
+				     "[]", "null", "{}")),
+	    CANON2("{\"a\":1}",
+		   REST("\"yesterday\"", "null", "[]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("0", "null", "[]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "1", "[]", "null", "{}")),
+	    CANON2("{\"a\":1}", REST("null", "null", "[]", "false", "{}")),
+	    "{\"account\":1,\"attributes\":{\"a\":1}" REST(
+		"null", "null", "[]", "null", "{}") ",\"type\":\"vm\"}",
 	};
 	struct buf out;
 	(void)state;
@@ -1364,10 +1369,9 @@ static void test_diff_text_refused(void **state)
 	}
 	buf_init(&out, 8);
 	buf_puts(&out, "keep");
-	assert_int_equal(resource_diff_canonical(good, strlen(good),
-						 CANON("{\"a\":3}"),
-						 strlen(CANON("{\"a\":3}")),
-						 NULL, "vm", &out),
+	assert_int_equal(resource_diff_canonical(
+			     good, strlen(good), CANON("{\"a\":3}"),
+			     strlen(CANON("{\"a\":3}")), NULL, "vm", &out),
 			 ELAVA_E_TOOBIG);
 	assert_string_equal(out.data, "keep");
 	buf_release(&out);
@@ -1479,23 +1483,23 @@ static size_t load_cases(const char *root, struct diff_case **out)
 int main(int argc, char **argv)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_canonical_exact),
-		cmocka_unit_test(test_canonical_order_independent),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_from_json_optional_fields),
-		cmocka_unit_test(test_from_json_errors),
-		cmocka_unit_test(test_fingerprint_changes),
-		cmocka_unit_test(test_fingerprint_is_sha_of_json),
-		cmocka_unit_test(test_fingerprint_ignored),
-		cmocka_unit_test(test_encode_too_big),
-		cmocka_unit_test(test_validate_errors),
-		cmocka_unit_test(test_tags_and_rels),
-		cmocka_unit_test(test_key_and_scope),
-		cmocka_unit_test(test_ignore_rules),
-		cmocka_unit_test(test_diff_self_and_copies),
-		cmocka_unit_test(test_diff_text_cases),
-		cmocka_unit_test(test_diff_text_refused),
-		cmocka_unit_test(test_diff_text_depth),
+	    cmocka_unit_test(test_canonical_exact),
+	    cmocka_unit_test(test_canonical_order_independent),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_from_json_optional_fields),
+	    cmocka_unit_test(test_from_json_errors),
+	    cmocka_unit_test(test_fingerprint_changes),
+	    cmocka_unit_test(test_fingerprint_is_sha_of_json),
+	    cmocka_unit_test(test_fingerprint_ignored),
+	    cmocka_unit_test(test_encode_too_big),
+	    cmocka_unit_test(test_validate_errors),
+	    cmocka_unit_test(test_tags_and_rels),
+	    cmocka_unit_test(test_key_and_scope),
+	    cmocka_unit_test(test_ignore_rules),
+	    cmocka_unit_test(test_diff_self_and_copies),
+	    cmocka_unit_test(test_diff_text_cases),
+	    cmocka_unit_test(test_diff_text_refused),
+	    cmocka_unit_test(test_diff_text_depth),
 	};
 	struct diff_case *cases = NULL;
 	struct CMUnitTest *tests;
@@ -1518,8 +1522,7 @@ int main(int argc, char **argv)
 		tests[n + i].test_func = test_diff_case;
 		tests[n + i].initial_state = &cases[i];
 	}
-	rc = _cmocka_run_group_tests("resource", tests, n + ncases, NULL,
-				     NULL);
+	rc = _cmocka_run_group_tests("resource", tests, n + ncases, NULL, NULL);
 	for (size_t i = 0; i < ncases; i++) {
 		xfree(cases[i].dir);
 		xfree(cases[i].name);

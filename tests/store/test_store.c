@@ -108,8 +108,8 @@ static void add(struct store_scan *sc, const char *region, const char *type,
 	resource_release(&r);
 }
 
-#define SCOPE_I "aws:123456789012:us-east-1:ec2_instance"
-#define SCOPE_V "aws:123456789012:us-east-1:ebs_volume"
+#define SCOPE_I	  "aws:123456789012:us-east-1:ec2_instance"
+#define SCOPE_V	  "aws:123456789012:us-east-1:ebs_volume"
 #define KEY_I(id) SCOPE_I ":" id
 
 static struct store_scan_result commit(struct store_scan **sc)
@@ -201,30 +201,33 @@ static void test_scan_lifecycle(void **state)
 	assert_int_equal(res.unchanged, 0);
 
 	inv = inventory(s, 0, NULL);
-	assert_string_equal(inv, SCOPE_V ":vol-1\n" KEY_I("i-1") "\n" KEY_I(
-					 "i-3") "\n");
+	assert_string_equal(inv, SCOPE_V
+			    ":vol-1\n" KEY_I("i-1") "\n" KEY_I("i-3") "\n");
 	xfree(inv);
 	inv = inventory(s, 1, NULL);
-	assert_string_equal(inv, SCOPE_V ":vol-1\n" KEY_I("i-1") "\n" KEY_I(
-					 "i-2") "\n");
+	assert_string_equal(inv, SCOPE_V
+			    ":vol-1\n" KEY_I("i-1") "\n" KEY_I("i-2") "\n");
 	xfree(inv);
 
 	buf_init(&b, 0);
 	assert_int_equal(store_changes(s, 1, 0, collect_change, &b, &err), 0);
 	assert_string_equal(
-		b.data,
-		"2 modified " SCOPE_V ":vol-1 [{\"new\":31,\"old\":30,\"path\":"
-		"\"attributes.size\"}]\n"
-		"2 modified " KEY_I("i-1") " [{\"new\":\"staging\",\"old\":"
-					   "\"prod\",\"path\":\"tags.Env\"}]\n"
-		"2 disappeared " KEY_I("i-2") " []\n"
-		"2 created " KEY_I("i-3") " []\n");
+	    b.data,
+	    "2 modified " SCOPE_V ":vol-1 [{\"new\":31,\"old\":30,\"path\":"
+	    "\"attributes.size\"}]\n"
+	    "2 modified " KEY_I("i-1") " [{\"new\":\"staging\",\"old\":"
+				       "\"prod\",\"path\":\"tags.Env\"}]\n"
+				       "2 disappeared " KEY_I(
+					   "i-2") " []\n"
+						  "2 created " KEY_I(
+						      "i-3") " []\n");
 	buf_reset(&b);
-	assert_int_equal(store_history(s, KEY_I("i-2"), collect_change, &b,
-				       &err),
-			 0);
-	assert_string_equal(b.data, "1 created " KEY_I("i-2") " []\n"
-				    "2 disappeared " KEY_I("i-2") " []\n");
+	assert_int_equal(
+	    store_history(s, KEY_I("i-2"), collect_change, &b, &err), 0);
+	assert_string_equal(
+	    b.data,
+	    "1 created " KEY_I("i-2") " []\n"
+				      "2 disappeared " KEY_I("i-2") " []\n");
 	buf_reset(&b);
 	assert_int_equal(store_diff(s, 1, 2, collect_change, &b, &err), 0);
 	assert_non_null(strstr(b.data, "created " KEY_I("i-3")));
@@ -232,9 +235,9 @@ static void test_scan_lifecycle(void **state)
 	assert_non_null(strstr(b.data, "\"path\":\"tags.Env\""));
 	buf_release(&b);
 
-	assert_int_equal(store_history(s, KEY_I("i-404"), collect_change, &b,
-				       &err),
-			 ELAVA_E_NOTFOUND);
+	assert_int_equal(
+	    store_history(s, KEY_I("i-404"), collect_change, &b, &err),
+	    ELAVA_E_NOTFOUND);
 	store_close(&s);
 	xfree(dir);
 }
@@ -391,7 +394,8 @@ static void test_reads(void **state)
 
 	f.region = "eu-west-1";
 	inv = inventory(s, 0, &f);
-	assert_string_equal(inv, "aws:123456789012:eu-west-1:ebs_volume:vol-9\n");
+	assert_string_equal(inv,
+			    "aws:123456789012:eu-west-1:ebs_volume:vol-9\n");
 	xfree(inv);
 	memset(&f, 0, sizeof(f));
 	f.type = "ec2_instance";
@@ -424,9 +428,8 @@ static void test_duplicates_and_noise(void **state)
 	struct elava_error err = {0};
 	(void)state;
 
-	assert_int_equal(resource_ignore_add(ign, "ec2_instance",
-					     "attributes.size"),
-			 0);
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.size"), 0);
 	s = open_store(dir, 0, 0, ign);
 	sc = begin(s);
 	add(sc, "us-east-1", "ec2_instance", "i-1", "a", 1);
@@ -480,7 +483,8 @@ static void test_long_keys(void **state)
 	commit(&sc);
 	buf_init(&b, 0);
 	assert_int_equal(store_history(s, key, collect_change, &b, &err), 0);
-	assert_non_null(strstr(b.data, "1 created " SCOPE_I ":arn:aws:thing:xx"));
+	assert_non_null(
+	    strstr(b.data, "1 created " SCOPE_I ":arn:aws:thing:xx"));
 	assert_non_null(strstr(b.data, "2 modified"));
 	assert_non_null(strstr(b.data, "3 disappeared"));
 	buf_reset(&b);
@@ -559,9 +563,8 @@ static void test_compaction(void **state)
 	assert_int_equal(st.compacted_revision, 4);
 	assert_int_equal(st.resources, 2);
 	buf_init(&b, 0);
-	assert_int_equal(store_history(s, KEY_I("i-keep"), collect_change, &b,
-				       &err),
-			 0);
+	assert_int_equal(
+	    store_history(s, KEY_I("i-keep"), collect_change, &b, &err), 0);
 	assert_string_equal(b.data, "1 created " KEY_I("i-keep") " []\n");
 	buf_release(&b);
 	/* idempotent; an older target finishes nothing new */
@@ -616,8 +619,8 @@ static void test_concurrent_scans(void **state)
 	assert_int_equal(res.modified, 1);
 	assert_int_equal(res.disappeared, 0);
 	inv = inventory(s, 0, NULL);
-	assert_string_equal(inv, KEY_I("i-1") "\n" KEY_I("i-2") "\n" KEY_I(
-					 "i-3") "\n");
+	assert_string_equal(
+	    inv, KEY_I("i-1") "\n" KEY_I("i-2") "\n" KEY_I("i-3") "\n");
 	xfree(inv);
 	struct store_filter f = {0};
 	f.tag_key = "Env";
@@ -798,7 +801,7 @@ static void test_foreign_and_newer_format(void **state)
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-	k.mv_data = (void *)(uintptr_t)"x";
+	k.mv_data = (void *)(uintptr_t) "x";
 	k.mv_size = 1;
 	v = k;
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
@@ -820,7 +823,7 @@ static void test_foreign_and_newer_format(void **state)
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	be64_put(ver, STORE_FORMAT_VERSION + 1);
-	k.mv_data = (void *)(uintptr_t)"format";
+	k.mv_data = (void *)(uintptr_t) "format";
 	k.mv_size = 6;
 	v.mv_data = ver;
 	v.mv_size = 8;
@@ -873,9 +876,10 @@ static void test_read_only(void **state)
 			_exit(3);
 		co.path = dir;
 		int rc = store_open(&co, &cs, &cerr);
-		_exit(rc == ELAVA_E_PERM && strstr(cerr.msg, "Permission denied")
-			      ? 0
-			      : 1);
+		_exit(rc == ELAVA_E_PERM &&
+			      strstr(cerr.msg, "Permission denied")
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -986,15 +990,15 @@ static void test_get_and_age(void **state)
 	buf_release(&b);
 
 	/* Nothing is older than a day: nothing to compact. */
-	assert_int_equal(store_compact_revision_for_age(
-				 s, time_now_ns(), 86400LL * 1000000000, &rev,
-				 &err),
+	assert_int_equal(store_compact_revision_for_age(s, time_now_ns(),
+							86400LL * 1000000000,
+							&rev, &err),
 			 0);
 	assert_int_equal(rev, 0);
 	/* Everything is older than "now + 1h minus 1h": the newest. */
 	assert_int_equal(store_compact_revision_for_age(
-				 s, time_now_ns() + 3600LL * 1000000000,
-				 3600LL * 1000000000, &rev, &err),
+			     s, time_now_ns() + 3600LL * 1000000000,
+			     3600LL * 1000000000, &rev, &err),
 			 0);
 	assert_int_equal(rev, 3);
 
@@ -1029,11 +1033,13 @@ static void test_cached_index_equivalence(void **state)
 		bool fail_volumes = false;
 		for (int k = 0; k < 60; k++) {
 			char id[16];
-			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			rng = rng * 6364136223846793005ULL +
+			      1442695040888963407ULL;
 			unsigned r = (unsigned)(rng >> 33);
 			if (r % 4 == 0)
 				continue; /* absent this round */
-			const char *type = k % 2 ? "ebs_volume" : "ec2_instance";
+			const char *type =
+			    k % 2 ? "ebs_volume" : "ec2_instance";
 			snprintf(id, sizeof(id), "r-%d", k);
 			int size = (int)((r >> 4) % 3);
 			add(sa, "us-east-1", type, id, "prod", size);
@@ -1101,23 +1107,23 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scan_lifecycle),
-		cmocka_unit_test(test_unchanged_scan),
-		cmocka_unit_test(test_completeness_gate),
-		cmocka_unit_test(test_reads),
-		cmocka_unit_test(test_duplicates_and_noise),
-		cmocka_unit_test(test_long_keys),
-		cmocka_unit_test(test_invalid_resources),
-		cmocka_unit_test(test_compaction),
-		cmocka_unit_test(test_concurrent_scans),
-		cmocka_unit_test(test_two_processes),
-		cmocka_unit_test(test_map_growth_and_cap),
-		cmocka_unit_test(test_not_a_store),
-		cmocka_unit_test(test_foreign_and_newer_format),
-		cmocka_unit_test(test_read_only),
-		cmocka_unit_test(test_disk_full),
-		cmocka_unit_test(test_get_and_age),
-		cmocka_unit_test(test_cached_index_equivalence),
+	    cmocka_unit_test(test_scan_lifecycle),
+	    cmocka_unit_test(test_unchanged_scan),
+	    cmocka_unit_test(test_completeness_gate),
+	    cmocka_unit_test(test_reads),
+	    cmocka_unit_test(test_duplicates_and_noise),
+	    cmocka_unit_test(test_long_keys),
+	    cmocka_unit_test(test_invalid_resources),
+	    cmocka_unit_test(test_compaction),
+	    cmocka_unit_test(test_concurrent_scans),
+	    cmocka_unit_test(test_two_processes),
+	    cmocka_unit_test(test_map_growth_and_cap),
+	    cmocka_unit_test(test_not_a_store),
+	    cmocka_unit_test(test_foreign_and_newer_format),
+	    cmocka_unit_test(test_read_only),
+	    cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_get_and_age),
+	    cmocka_unit_test(test_cached_index_equivalence),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -162,12 +162,13 @@ static void fill(struct wal *w, int n, int every)
 {
 	for (int i = 0; i < n; i++) {
 		char res[64], data[160];
-		snprintf(res, sizeof(res), "aws:1:us-east-1:ec2_instance:i-%03d",
-			 i % 7);
-		snprintf(data, sizeof(data),
-			 "{\"n\":%d,\"tags\":{\"team\":\"sre\",\"env\":\"prod\"},"
-			 "\"note\":\"padding padding padding\"}",
-			 i);
+		snprintf(res, sizeof(res),
+			 "aws:1:us-east-1:ec2_instance:i-%03d", i % 7);
+		snprintf(
+		    data, sizeof(data),
+		    "{\"n\":%d,\"tags\":{\"team\":\"sre\",\"env\":\"prod\"},"
+		    "\"note\":\"padding padding padding\"}",
+		    i);
 		add(w, (enum wal_type)(i % WAL_TYPE_COUNT), res, data, 0);
 		if (every && (i + 1) % every == 0)
 			assert_int_equal(wal_sync(w, NULL), 0);
@@ -323,9 +324,8 @@ static void test_type_names(void **state)
 
 	for (int i = 0; i < WAL_TYPE_COUNT; i++) {
 		assert_non_null(wal_type_name((enum wal_type)i));
-		assert_int_equal(wal_type_parse(wal_type_name((enum wal_type)i),
-						&t),
-				 0);
+		assert_int_equal(
+		    wal_type_parse(wal_type_name((enum wal_type)i), &t), 0);
 		assert_int_equal(t, i);
 	}
 	assert_string_equal(wal_type_name(WAL_EXECUTING), "executing");
@@ -344,8 +344,8 @@ static void test_line_roundtrip(void **state)
 	char hash[WAL_HASH_HEX_SIZE];
 	char *seg;
 
-	add(w, WAL_EXECUTING, "res \"q\"\n\x01\xc3\xa9", "{\"b\":1.0,\"a\":[1]}",
-	    1);
+	add(w, WAL_EXECUTING, "res \"q\"\n\x01\xc3\xa9",
+	    "{\"b\":1.0,\"a\":[1]}", 1);
 	add(w, WAL_OBSERVED, NULL, NULL, 2);
 	assert_int_equal(wal_close(&w, NULL), 0);
 
@@ -368,12 +368,13 @@ static void test_line_roundtrip(void **state)
 	assert_true(wal_line_hash(l.v[0], l.n[0], hash));
 	assert_string_equal(hash, e.hash);
 	/* the escapes are the minimal ones */
-	assert_non_null(strstr(l.v[0], "\"resource\":\"res \\\"q\\\"\\n\\u0001"));
+	assert_non_null(
+	    strstr(l.v[0], "\"resource\":\"res \\\"q\\\"\\n\\u0001"));
 	{
 		static const char head[] =
-			"{\"seq\":1,\"ts\":\"2023-11-14T22:13:20.000Z\","
-			"\"type\":\"executing\",\"instance\":\"test-1\","
-			"\"revision\":7,";
+		    "{\"seq\":1,\"ts\":\"2023-11-14T22:13:20.000Z\","
+		    "\"type\":\"executing\",\"instance\":\"test-1\","
+		    "\"revision\":7,";
 		assert_memory_equal(l.v[0], head, sizeof(head) - 1);
 	}
 
@@ -390,36 +391,36 @@ static void test_line_roundtrip(void **state)
 static void test_line_parse_rejects(void **state)
 {
 	static const char good_head[] =
-		"{\"seq\":1,\"ts\":\"2023-11-14T22:13:20.000Z\",\"type\":"
-		"\"observed\",\"instance\":\"i\",\"revision\":0,\"resource\":null,"
-		"\"data\":{}";
+	    "{\"seq\":1,\"ts\":\"2023-11-14T22:13:20.000Z\",\"type\":"
+	    "\"observed\",\"instance\":\"i\",\"revision\":0,\"resource\":null,"
+	    "\"data\":{}";
 	static const struct {
 		const char *from, *to;
 	} edits[] = {
-		{"\"seq\":1", "\"seq\":01"},
-		{"\"seq\":1", "\"seq\":0"},
-		{"\"seq\":1", "\"seq\": 1"},
-		{"\"seq\":1", "\"seq\":-1"},
-		{"\"seq\":1", "\"seq\":18446744073709551616"},
-		{"2023-11-14", "2023-02-30"},
-		{"20.000Z", "20.000+00:00"},
-		{"20.000Z", "20Z"},
-		{"\"observed\"", "\"Observed\""},
-		{"\"instance\":\"i\"", "\"instance\":\"\""},
-		{"\"instance\":\"i\"", "\"instance\":\"\\u0069\""},
-		{"\"instance\":\"i\"", "\"instance\":\"\\/\""},
-		{"\"instance\":\"i\"", "\"instance\":\"\xff\""},
-		{"\"instance\":\"i\"", "\"instance\":null"},
-		{"\"revision\":0", "\"revision\":00"},
-		{"\"resource\":null", "\"resource\":\"\""},
-		{"\"resource\":null", "\"resource\":\"a\\u000a\""},
-		{"\"data\":{}", "\"data\":[]"},
-		{"\"data\":{}", "\"data\":{\"a\":}"},
-		{"\"data\":{}", "\"data\":{\"a\":1}}"},
-		{"\"data\":{}", "\"data\":{\"a\":\"\\u0000\"}"},
-		{"\"data\":{}", "\"data\":{\"a\":\"\\ud800\"}"},
-		{"\"data\":{}", "\"data\":{\"a\":01}"},
-		{"\"data\":{}", "\"data\": {}"},
+	    {"\"seq\":1", "\"seq\":01"},
+	    {"\"seq\":1", "\"seq\":0"},
+	    {"\"seq\":1", "\"seq\": 1"},
+	    {"\"seq\":1", "\"seq\":-1"},
+	    {"\"seq\":1", "\"seq\":18446744073709551616"},
+	    {"2023-11-14", "2023-02-30"},
+	    {"20.000Z", "20.000+00:00"},
+	    {"20.000Z", "20Z"},
+	    {"\"observed\"", "\"Observed\""},
+	    {"\"instance\":\"i\"", "\"instance\":\"\""},
+	    {"\"instance\":\"i\"", "\"instance\":\"\\u0069\""},
+	    {"\"instance\":\"i\"", "\"instance\":\"\\/\""},
+	    {"\"instance\":\"i\"", "\"instance\":\"\xff\""},
+	    {"\"instance\":\"i\"", "\"instance\":null"},
+	    {"\"revision\":0", "\"revision\":00"},
+	    {"\"resource\":null", "\"resource\":\"\""},
+	    {"\"resource\":null", "\"resource\":\"a\\u000a\""},
+	    {"\"data\":{}", "\"data\":[]"},
+	    {"\"data\":{}", "\"data\":{\"a\":}"},
+	    {"\"data\":{}", "\"data\":{\"a\":1}}"},
+	    {"\"data\":{}", "\"data\":{\"a\":\"\\u0000\"}"},
+	    {"\"data\":{}", "\"data\":{\"a\":\"\\ud800\"}"},
+	    {"\"data\":{}", "\"data\":{\"a\":01}"},
+	    {"\"data\":{}", "\"data\": {}"},
 	};
 	struct buf line, scratch;
 	struct wal_entry e;
@@ -432,8 +433,8 @@ static void test_line_parse_rejects(void **state)
 	buf_init(&scratch, 0);
 	buf_puts(&line, good_head);
 	buf_puts(&line, tail);
-	assert_int_equal(wal_line_parse(line.data, line.len, &e, &scratch, NULL),
-			 0);
+	assert_int_equal(
+	    wal_line_parse(line.data, line.len, &e, &scratch, NULL), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(edits); i++) {
 		struct buf bad;
 		const char *at = strstr(good_head, edits[i].from);
@@ -452,17 +453,18 @@ static void test_line_parse_rejects(void **state)
 	}
 	/* upper-case hex, missing brace, too short */
 	line.data[line.len - 3] = 'A';
-	assert_int_equal(wal_line_parse(line.data, line.len, &e, &scratch, NULL),
-			 ELAVA_E_PARSE);
+	assert_int_equal(
+	    wal_line_parse(line.data, line.len, &e, &scratch, NULL),
+	    ELAVA_E_PARSE);
 	line.data[line.len - 3] = '0';
 	assert_int_equal(
-		wal_line_parse(line.data, line.len - 1, &e, &scratch, NULL),
-		ELAVA_E_PARSE);
+	    wal_line_parse(line.data, line.len - 1, &e, &scratch, NULL),
+	    ELAVA_E_PARSE);
 	assert_int_equal(wal_line_parse("{}", 2, &e, &scratch, NULL),
 			 ELAVA_E_PARSE);
-	assert_int_equal(wal_line_parse(line.data, WAL_LINE_MAX + 1, &e,
-					&scratch, NULL),
-			 ELAVA_E_TOOBIG);
+	assert_int_equal(
+	    wal_line_parse(line.data, WAL_LINE_MAX + 1, &e, &scratch, NULL),
+	    ELAVA_E_TOOBIG);
 	buf_release(&line);
 	buf_release(&scratch);
 }
@@ -470,8 +472,8 @@ static void test_line_parse_rejects(void **state)
 static void test_ts_format_parse(void **state)
 {
 	static const int64_t cases[] = {
-		0, 1700000000123456789LL, 951782400000000000LL /* 2000-02-29 */,
-		4102444799999000000LL /* 2099-12-31T23:59:59.999 */};
+	    0, 1700000000123456789LL, 951782400000000000LL /* 2000-02-29 */,
+	    4102444799999000000LL /* 2099-12-31T23:59:59.999 */};
 	(void)state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -495,15 +497,30 @@ static void test_ts_format_parse(void **state)
 static void test_json_validator(void **state)
 {
 	static const char *good[] = {
-		"{}", "{\"a\":1}", "{ \"a\" : [ 1 , -2.5e+3 , true , null ] }",
-		"{\"\\ud83d\\ude00\":\"\xf0\x9f\x98\x80\"}",
-		"{\"a\":{\"b\":{\"c\":[[[]]]}}}", "{\"a\":\"\\\"\\\\\\/\\b\"}",
+	    "{}",
+	    "{\"a\":1}",
+	    "{ \"a\" : [ 1 , -2.5e+3 , true , null ] }",
+	    "{\"\\ud83d\\ude00\":\"\xf0\x9f\x98\x80\"}",
+	    "{\"a\":{\"b\":{\"c\":[[[]]]}}}",
+	    "{\"a\":\"\\\"\\\\\\/\\b\"}",
 	};
 	static const char *bad[] = {
-		"", "{", "[]", "{\"a\"}", "{\"a\":1,}", "{\"a\":tru}",
-		"{\"a\":1 \"b\":2}", "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}",
-		"{\"a\":-}", "{\"a\":1.}", "{\"a\":1e}", "{\"a\":\"\xc0\xaf\"}",
-		"{\"a\":\"\\udc00\"}", "{\"a\":1}x", "{\"a\":[1,2}",
+	    "",
+	    "{",
+	    "[]",
+	    "{\"a\"}",
+	    "{\"a\":1,}",
+	    "{\"a\":tru}",
+	    "{\"a\":1 \"b\":2}",
+	    "{\"a\":\"\x01\"}",
+	    "{\"a\":\"\\x\"}",
+	    "{\"a\":-}",
+	    "{\"a\":1.}",
+	    "{\"a\":1e}",
+	    "{\"a\":\"\xc0\xaf\"}",
+	    "{\"a\":\"\\udc00\"}",
+	    "{\"a\":1}x",
+	    "{\"a\":[1,2}",
 	};
 	char deep[300];
 	(void)state;
@@ -596,16 +613,18 @@ static void test_append_rejects(void **state)
 
 	assert_int_equal(wal_append(w, WAL_OBSERVED, 0, "r", "[1]", &seq, &err),
 			 ELAVA_E_INVAL);
-	assert_int_equal(wal_append(w, WAL_OBSERVED, 0, "r", "{\"a\":", &seq,
-				    &err),
-			 ELAVA_E_PARSE);
+	assert_int_equal(
+	    wal_append(w, WAL_OBSERVED, 0, "r", "{\"a\":", &seq, &err),
+	    ELAVA_E_PARSE);
 	assert_non_null(strstr(err.msg, "invalid WAL entry data"));
-	assert_int_equal(wal_append(w, WAL_TYPE_COUNT, 0, "r", NULL, &seq, &err),
-			 ELAVA_E_INVAL);
+	assert_int_equal(
+	    wal_append(w, WAL_TYPE_COUNT, 0, "r", NULL, &seq, &err),
+	    ELAVA_E_INVAL);
 	assert_int_equal(wal_append(w, WAL_OBSERVED, 0, "", NULL, &seq, &err),
 			 ELAVA_E_INVAL);
-	assert_int_equal(wal_append(w, WAL_OBSERVED, 0, "\xff", NULL, &seq, &err),
-			 ELAVA_E_INVAL);
+	assert_int_equal(
+	    wal_append(w, WAL_OBSERVED, 0, "\xff", NULL, &seq, &err),
+	    ELAVA_E_INVAL);
 	big = xmalloc(WAL_LINE_MAX);
 	memset(big, 'x', WAL_LINE_MAX - 1);
 	big[WAL_LINE_MAX - 1] = '\0';
@@ -618,13 +637,14 @@ static void test_append_rejects(void **state)
 	add(w, WAL_OBSERVED, "r", "{}", 1);
 	struct ejson *v = ejson_object();
 	ejson_object_set_take(v, "k", ejson_int(3));
-	assert_int_equal(wal_append_value(w, WAL_DECIDED, 0, NULL, v, &seq, NULL),
-			 0);
+	assert_int_equal(
+	    wal_append_value(w, WAL_DECIDED, 0, NULL, v, &seq, NULL), 0);
 	assert_int_equal(seq, 2);
 	ejson_free(&v);
 	v = ejson_array();
-	assert_int_equal(wal_append_value(w, WAL_DECIDED, 0, NULL, v, &seq, NULL),
-			 ELAVA_E_INVAL);
+	assert_int_equal(
+	    wal_append_value(w, WAL_DECIDED, 0, NULL, v, &seq, NULL),
+	    ELAVA_E_INVAL);
 	ejson_free(&v);
 	assert_int_equal(wal_close(&w, NULL), 0);
 	verify_ok(dir, 2);
@@ -679,8 +699,8 @@ static void *thread_main(void *p)
 	for (int i = 0; i < 500; i++) {
 		char res[32];
 		snprintf(res, sizeof(res), "t%d", a->id);
-		if (wal_append(a->w, WAL_OBSERVED, (uint64_t)i, res, "{\"a\":1}",
-			       NULL, NULL))
+		if (wal_append(a->w, WAL_OBSERVED, (uint64_t)i, res,
+			       "{\"a\":1}", NULL, NULL))
 			return p;
 		if (i % 50 == 49 && wal_sync(a->w, NULL))
 			return p;
@@ -698,9 +718,8 @@ static void test_threads(void **state)
 	for (int i = 0; i < 4; i++) {
 		args[i].w = w;
 		args[i].id = i;
-		assert_int_equal(pthread_create(&th[i], NULL, thread_main,
-						&args[i]),
-				 0);
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, thread_main, &args[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		void *ret;
@@ -735,9 +754,8 @@ static void test_rotation(void **state)
 		/* the name is the first seq in the file */
 		lines_read(l.v[i].path, &ln);
 		buf_init(&scratch, 0);
-		assert_int_equal(wal_line_parse(ln.v[0], ln.n[0], &e, &scratch,
-						NULL),
-				 0);
+		assert_int_equal(
+		    wal_line_parse(ln.v[0], ln.n[0], &e, &scratch, NULL), 0);
 		assert_int_equal(e.seq, l.v[i].first_seq);
 		buf_release(&scratch);
 		lines_release(&ln);
@@ -787,8 +805,8 @@ static void test_retention(void **state)
 	size_t total = segment_count(dir);
 	assert_true(total >= 5);
 	/* retention off: nothing happens */
-	assert_int_equal(wal_retention_apply(w, t0 + 100 * hour, &removed, NULL),
-				 0);
+	assert_int_equal(
+	    wal_retention_apply(w, t0 + 100 * hour, &removed, NULL), 0);
 	assert_int_equal(removed, 0);
 	wal_close(&w, NULL);
 
@@ -807,11 +825,10 @@ static void test_retention(void **state)
 
 	/* far future: every closed segment goes, never the active one */
 	assert_int_equal(
-		wal_retention_apply(w, t0 + 1000 * hour, &removed, NULL), 0);
+	    wal_retention_apply(w, t0 + 1000 * hour, &removed, NULL), 0);
 	assert_int_equal(segment_count(dir), 1);
-	assert_int_equal(wal_retention_apply(w, t0 + 1000 * hour, &removed,
-					     NULL),
-			 0);
+	assert_int_equal(
+	    wal_retention_apply(w, t0 + 1000 * hour, &removed, NULL), 0);
 	assert_int_equal(removed, 0);
 	/* and the chain goes on from there */
 	fill(w, 2, 0);
@@ -835,7 +852,8 @@ static void test_retention(void **state)
 	xfree(g);
 }
 
-/* ----------------------------------------------------- replay, tail, recover */
+/* ----------------------------------------------------- replay, tail, recover
+ */
 
 static void test_replay_filters(void **state)
 {
@@ -897,9 +915,9 @@ static void test_replay_filters(void **state)
 	xfree(g);
 
 	struct elava_error err = {0};
-	assert_int_equal(wal_replay("/nonexistent/elava-wal", 0, NULL, collect,
-				    NULL, &err),
-			 ELAVA_E_NOTFOUND);
+	assert_int_equal(
+	    wal_replay("/nonexistent/elava-wal", 0, NULL, collect, NULL, &err),
+	    ELAVA_E_NOTFOUND);
 	assert_non_null(strstr(err.msg, "/nonexistent/elava-wal"));
 }
 
@@ -958,8 +976,8 @@ static void test_recover_pending(void **state)
 	/* settle the noise */
 	for (int i = 0; i < 7; i++) {
 		char res[64];
-		snprintf(res, sizeof(res), "aws:1:us-east-1:ec2_instance:i-%03d",
-			 i);
+		snprintf(res, sizeof(res),
+			 "aws:1:us-east-1:ec2_instance:i-%03d", i);
 		add(w, WAL_EXECUTED, res, NULL, 0);
 	}
 	assert_int_equal(wal_close(&w, NULL), 0);
@@ -1417,7 +1435,8 @@ static void test_poisoned_after_failed_write(void **state)
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	for (int i = 0; i < 5; i++)
-		add(w, WAL_DECIDED, "r", "{\"pad\":\"xxxxxxxxxxxxxxxxxxxx\"}", 0);
+		add(w, WAL_DECIDED, "r", "{\"pad\":\"xxxxxxxxxxxxxxxxxxxx\"}",
+		    0);
 	rc = wal_sync(w, &err);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
@@ -1452,37 +1471,37 @@ static void test_poisoned_after_failed_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_type_names),
-		T(test_line_roundtrip),
-		T(test_line_parse_rejects),
-		T(test_ts_format_parse),
-		T(test_json_validator),
-		T(test_append_sync_reopen),
-		T(test_append_rejects),
-		T(test_not_durable_until_sync),
-		T(test_lock_busy),
-		T(test_threads),
-		T(test_rotation),
-		T(test_retention),
-		T(test_replay_filters),
-		T(test_tail),
-		T(test_recover_pending),
-		T(test_verify_empty_and_missing),
-		T(test_verify_edited_byte),
-		T(test_verify_rehashed_line),
-		T(test_verify_deleted_line),
-		T(test_verify_swapped_lines),
-		T(test_torn_tail_trimmed),
-		T(test_torn_tail_nul_garbage),
-		T(test_torn_only_segment_removed),
-		T(test_corrupt_last_line_not_trimmed),
-		T(test_truncated_middle_segment),
-		T(test_verify_garbage_line),
-		T(test_garbage_without_newline),
-		T(test_missing_middle_segment),
-		T(test_deleted_oldest_segment_is_anchor),
-		T(test_renamed_segment),
-		T(test_poisoned_after_failed_write),
+	    T(test_type_names),
+	    T(test_line_roundtrip),
+	    T(test_line_parse_rejects),
+	    T(test_ts_format_parse),
+	    T(test_json_validator),
+	    T(test_append_sync_reopen),
+	    T(test_append_rejects),
+	    T(test_not_durable_until_sync),
+	    T(test_lock_busy),
+	    T(test_threads),
+	    T(test_rotation),
+	    T(test_retention),
+	    T(test_replay_filters),
+	    T(test_tail),
+	    T(test_recover_pending),
+	    T(test_verify_empty_and_missing),
+	    T(test_verify_edited_byte),
+	    T(test_verify_rehashed_line),
+	    T(test_verify_deleted_line),
+	    T(test_verify_swapped_lines),
+	    T(test_torn_tail_trimmed),
+	    T(test_torn_tail_nul_garbage),
+	    T(test_torn_only_segment_removed),
+	    T(test_corrupt_last_line_not_trimmed),
+	    T(test_truncated_middle_segment),
+	    T(test_verify_garbage_line),
+	    T(test_garbage_without_newline),
+	    T(test_missing_middle_segment),
+	    T(test_deleted_oldest_segment_is_anchor),
+	    T(test_renamed_segment),
+	    T(test_poisoned_after_failed_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,8 @@ int main(int argc, char **argv)
 	unsigned long count;
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: wal_gen DIR COUNT [SEGMENT_MAX_BYTES]\n");
+		fprintf(stderr,
+			"usage: wal_gen DIR COUNT [SEGMENT_MAX_BYTES]\n");
 		return 2;
 	}
 	opts.dir = argv[1];
@@ -34,9 +35,10 @@ int main(int argc, char **argv)
 		snprintf(res, sizeof(res),
 			 "aws:123456789012:us-east-1:ec2_instance:i-%04lu",
 			 i % 50);
-		snprintf(data, sizeof(data),
-			 "{\"n\":%lu,\"tags\":{\"env\":\"prod\",\"team\":\"sre\"}}",
-			 i);
+		snprintf(
+		    data, sizeof(data),
+		    "{\"n\":%lu,\"tags\":{\"env\":\"prod\",\"team\":\"sre\"}}",
+		    i);
 		if (wal_append(w, cycle[i % 4], i / 4 + 1, res, data, NULL,
 			       &err))
 			goto fail;
