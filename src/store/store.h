@@ -204,7 +204,8 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 
 /*
  * Stored change events with from < revision <= to (to = 0: current), in
- * revision order. `json`/`json_len` of the callback are not filled.
+ * revision order and, within a revision, in key order. Events older than
+ * the compacted revision are gone. `json`/`json_len` are not filled.
  */
 int store_changes(struct store *s, uint64_t from, uint64_t to,
 		  store_change_fn fn, void *ud, struct elava_error *err);
