@@ -40,7 +40,11 @@
 	X(TIMEOUT, -14, "operation timed out")                                 \
 	X(UNSUPPORTED, -15, "operation not supported")                         \
 	X(STATE, -16, "operation not valid in the current state")              \
-	X(PARSE, -17, "cannot parse input")
+	X(PARSE, -17, "cannot parse input")                                    \
+	X(AUTH, -18, "not authorized")                                         \
+	X(THROTTLED, -19, "throttled by the remote service")                   \
+	X(REMOTE, -20, "the remote service reported an error")                 \
+	X(NETWORK, -21, "network error")
 
 enum elava_errno {
 	ELAVA_OK = 0,

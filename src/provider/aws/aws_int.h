@@ -1,0 +1,136 @@
+/*
+ * Private to src/provider/aws: the AWS HTTP transport every service call
+ * goes through — endpoint resolution (AWS_ENDPOINT_URL[_<SERVICE>]),
+ * SigV4 signing by libcurl (CURLOPT_AWS_SIGV4), timeouts, cancellation,
+ * retries with full-jitter exponential backoff and a retry budget, and the
+ * translation of AWS error bodies (XML and JSON protocols) into one error
+ * code with the AWS error code and message. <curl/curl.h> and libxml2 stay
+ * inside this folder.
+ *
+ * Secrets (secret key, session token) are never copied into an error, a log
+ * line or a response; curl's verbose output is never enabled.
+ */
+#ifndef ELAVA_AWS_INT_H
+#define ELAVA_AWS_INT_H
+
+#include <stdatomic.h>
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------ credentials */
+
+struct aws_creds {
+	char *access_key;
+	char *secret_key;    /* secret */
+	char *session_token; /* secret; NULL for long-term keys */
+	int64_t expires_ns;  /* 0: does not expire */
+	const char *source;  /* static: "environment", "profile", ... */
+};
+
+/* Wipe and free the strings (secrets are zeroed first). */
+void aws_creds_clear(struct aws_creds *c);
+/* Deep copy. */
+void aws_creds_copy(struct aws_creds *dst, const struct aws_creds *src);
+/*
+ * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+ * Returns 0, ELAVA_E_NOTFOUND when not set, ELAVA_E_INVAL when only one of
+ * the pair is set (err says which variable, never a value).
+ */
+int aws_creds_from_env(struct aws_creds *c, struct elava_error *err);
+
+/* ------------------------------------------------------------- endpoints */
+
+/*
+ * Base URL for a service in a region, without a trailing slash:
+ * $AWS_ENDPOINT_URL_<ENV_ID> (e.g. AWS_ENDPOINT_URL_EC2), else
+ * $AWS_ENDPOINT_URL, else the public endpoint ("https://ec2.<region>.
+ * amazonaws.com"; global services such as iam and route53 have one
+ * endpoint). env_id is the service's identifier in upper case with '_'
+ * for spaces ("EC2", "STS", "ELASTIC_LOAD_BALANCING_V2").
+ */
+int aws_endpoint(const char *service, const char *env_id, const char *region,
+		 struct buf *out);
+
+/* ------------------------------------------------------------- transport */
+
+struct aws_client_options {
+	long connect_timeout_ms; /* 0: 3,000 */
+	long request_timeout_ms; /* 0: 30,000 */
+	int max_attempts;	 /* 0: 5 (first try + 4 retries) */
+	int64_t backoff_base_ms; /* 0: 100 */
+	int64_t backoff_cap_ms;	 /* 0: 20,000 */
+	size_t max_body;	 /* 0: 64 MiB; larger responses fail */
+	/* Set to true (from any thread) to abort requests and backoffs. */
+	const atomic_bool *cancel;
+};
+
+struct aws_request {
+	const char *operation; /* for messages: "DescribeInstances" */
+	const char *service;   /* signing name: "ec2", "sts", "s3" */
+	const char *env_id;    /* for AWS_ENDPOINT_URL_<env_id> */
+	const char *region;    /* signing region */
+	const char *method;    /* "GET" or "POST" */
+	const char *path;      /* "/" or "/bucket"; NULL = "/" */
+	const char *query;     /* encoded query string, no '?'; may be NULL */
+	const char *body;      /* may be NULL */
+	size_t body_len;
+	const char *content_type; /* for a body */
+	const char *amz_target;	  /* X-Amz-Target (JSON protocol) or NULL */
+};
+
+struct aws_response {
+	long status; /* HTTP status of the last attempt; 0: none */
+	struct buf body;
+	char error_code[128]; /* AWS error code, "" when none */
+	char error_message[512];
+	char request_id[128];
+	int attempts;
+};
+
+void aws_response_init(struct aws_response *r);
+void aws_response_release(struct aws_response *r);
+
+struct aws_client;
+
+/* The client keeps its own copy of the credentials. */
+int aws_client_new(const struct aws_client_options *o,
+		   const struct aws_creds *creds, struct aws_client **out,
+		   struct elava_error *err);
+void aws_client_free(struct aws_client **cp);
+
+/*
+ * Send one request, retrying throttling and transient failures. Returns 0
+ * for a 2xx answer (body in resp). Otherwise: ELAVA_E_THROTTLED (still
+ * throttled when attempts or the retry budget ran out), ELAVA_E_AUTH
+ * (AccessDenied, UnauthorizedOperation, invalid or expired credentials),
+ * ELAVA_E_NOTFOUND (a 404 or *NotFound code), ELAVA_E_REMOTE (any other
+ * AWS error), ELAVA_E_NETWORK (connection failures, after retries),
+ * ELAVA_E_TIMEOUT, ELAVA_E_CANCELLED, ELAVA_E_TOOBIG (body over max_body).
+ * err says which service and region, the AWS error code and message, and
+ * how many attempts were made. Not thread-safe: one client per thread.
+ */
+int aws_client_send(struct aws_client *c, const struct aws_request *r,
+		    struct aws_response *resp, struct elava_error *err);
+
+/* ---------------------------------------------------- retry decisions */
+
+/* True for the AWS error codes that mean "slow down". */
+bool aws_error_is_throttle(const char *code);
+/* True for HTTP statuses / codes worth retrying (5xx, 429, throttles). */
+bool aws_error_is_retryable(long status, const char *code);
+/*
+ * Full-jitter backoff before retry number `attempt` (1-based):
+ * uniform in [0, min(cap, base * 2^attempt)] milliseconds.
+ */
+int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms,
+		       uint64_t *rng);
+
+/*
+ * Fill code/message/request id from an AWS error body: XML (<Code>,
+ * <Message>, <RequestId>/<RequestID> anywhere, as EC2, the query
+ * protocols and S3 write them) or JSON ("__type"/"code", "message").
+ * Unknown bodies leave the fields empty. Never fails.
+ */
+void aws_error_parse(const char *body, size_t len, struct aws_response *r);
+
+#endif /* ELAVA_AWS_INT_H */
