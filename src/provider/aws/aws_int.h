@@ -133,4 +133,31 @@ int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms,
  */
 void aws_error_parse(const char *body, size_t len, struct aws_response *r);
 
+/* ------------------------------------------------------------------ XML */
+
+#include <libxml/tree.h>
+#include <libxml/xmlreader.h>
+
+/* Called with one record element; the node lives until the callback
+ * returns. Non-zero stops the walk and is returned. */
+typedef int (*aws_xml_item_fn)(xmlNodePtr item, void *ud);
+
+/*
+ * Walk one response page: for every element named `item` whose parent is
+ * named `parent` (e.g. "item" under "instancesSet"), call fn with it. When
+ * next_token is non-NULL, the text of the top-level element token_name
+ * (e.g. "nextToken") is stored there ("" when absent). Errors:
+ * ELAVA_E_PARSE for malformed or truncated XML.
+ */
+int aws_xml_walk(const char *body, size_t len, const char *parent,
+		 const char *item, aws_xml_item_fn fn, void *ud,
+		 struct buf *next_token, const char *token_name,
+		 struct elava_error *err);
+/* First child element named name, or NULL. */
+xmlNodePtr aws_xml_child(xmlNodePtr n, const char *name);
+/* Descend "a/b/c" by child element names. */
+xmlNodePtr aws_xml_path(xmlNodePtr n, const char *path);
+/* Text of the element at path into out; false when absent. */
+bool aws_xml_text(xmlNodePtr n, const char *path, struct buf *out);
+
 #endif /* ELAVA_AWS_INT_H */
