@@ -14,15 +14,32 @@ segment of each request, e.g. POST /throttle2/ :
   /hang/          accept, then never answer (the client must time out)
   /big/           a 2 MiB body
 
+Credential endpoints (GET unless said; secrets are fixed test strings):
+
+  PUT /latest/api/token       IMDSv2 session token (needs the TTL header)
+  /latest/meta-data/iam/security-credentials/[ROLE]
+                              IMDS role list / role credentials; 401
+                              without the X-aws-ec2-metadata-token header
+  /imds-norole/latest/...     IMDS on an instance without a role (404)
+  /creds/container            container credentials; 401 unless
+                              "Authorization: container-auth-token"
+  /creds/container-bad        container endpoint answering non-JSON
+
 Counters are per path and reset by GET /reset. Prints its port on stdout.
 """
 import http.server
+import json
 import socketserver
 import sys
 import threading
 import time
 
 counts = {}
+
+SECRET = "fault-secret-never-in-messages"
+TOKEN = "fault-token-never-in-messages"
+IMDS_TOKEN = "imds-session-token-never-in-messages"
+CONTAINER_AUTH = "container-auth-token"
 lock = threading.Lock()
 
 EC2_ERR = ('<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
@@ -80,6 +97,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(400, '{"__type":"com.amazon#ThrottlingException",'
                               '"message":"Rate exceeded"}',
                               "application/x-amz-json-1.1")
+        if seg in ("latest", "imds-norole"):
+            return self.imds(seg)
+        if seg == "creds":
+            return self.container()
         if seg == "hang":
             time.sleep(60)
             return None
@@ -87,8 +108,49 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, b"<a>" + b"x" * (2 << 20) + b"</a>")
         return self.reply(404, "<Error><Code>NoSuchPath</Code></Error>")
 
+    def creds_json(self, token_key, extra=None):
+        exp = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                            time.gmtime(time.time() + 3600))
+        doc = {"AccessKeyId": "ASIAFAULTSERVER", token_key: TOKEN,
+               "SecretAccessKey": SECRET, "Expiration": exp}
+        doc.update(extra or {})
+        return json.dumps(doc)
+
+    def imds(self, seg):
+        path = self.path.split("?")[0]
+        if seg == "imds-norole":
+            path = path[len("/imds-norole"):]
+        if path == "/latest/api/token":
+            if (self.command != "PUT" or not self.headers.get(
+                    "X-aws-ec2-metadata-token-ttl-seconds")):
+                return self.reply(400, "bad token request", "text/plain")
+            return self.reply(200, IMDS_TOKEN, "text/plain")
+        if self.headers.get("X-aws-ec2-metadata-token") != IMDS_TOKEN:
+            return self.reply(401, "", "text/plain")
+        base = "/latest/meta-data/iam/security-credentials/"
+        if seg == "imds-norole" and path.startswith(base):
+            return self.reply(404, "", "text/plain")
+        if path == base:
+            return self.reply(200, "elava-role", "text/plain")
+        if path == base + "elava-role":
+            return self.reply(200, self.creds_json("Token", {
+                "Code": "Success", "Type": "AWS-HMAC"}), "text/plain")
+        return self.reply(404, "", "text/plain")
+
+    def container(self):
+        path = self.path.split("?")[0].rstrip("/")
+        if self.headers.get("Authorization") != CONTAINER_AUTH:
+            return self.reply(401, "", "text/plain")
+        if path == "/creds/container":
+            return self.reply(200, self.creds_json("Token"),
+                              "application/json")
+        if path == "/creds/container-bad":
+            return self.reply(200, "<html>" + SECRET, "text/html")
+        return self.reply(404, "", "text/plain")
+
     do_GET = handle_any
     do_POST = handle_any
+    do_PUT = handle_any
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -142,8 +142,12 @@ static void test_no_credentials(void **state)
 	struct provider *p = NULL;
 	(void)state;
 
+	/* Nothing in the chain: no keys, no profile files, no metadata. */
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_PROFILE");
+	setenv("HOME", "/nonexistent-elava-test-home", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 	assert_int_equal(provider_aws_new(NULL, &p, &err), ELAVA_E_AUTH);
 	assert_non_null(strstr(err.msg, "no AWS credentials"));
 	assert_null(p);

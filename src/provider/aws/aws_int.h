@@ -38,6 +38,121 @@ void aws_creds_copy(struct aws_creds *dst, const struct aws_creds *src);
  */
 int aws_creds_from_env(struct aws_creds *c, struct elava_error *err);
 
+/*
+ * True when c expires within 5 minutes of now_ns (or already has): the
+ * caller should resolve again. Long-term credentials never expire.
+ */
+bool aws_creds_expiring(const struct aws_creds *c, int64_t now_ns);
+
+/*
+ * Fill c from a JSON credentials document as credential_process, the
+ * container endpoint and IMDS write them: "AccessKeyId", "SecretAccessKey",
+ * the session token under token_key ("SessionToken" or "Token"), optional
+ * "Expiration" (RFC 3339). what names the source for messages. Returns 0 or
+ * ELAVA_E_PARSE; the message never quotes the document.
+ */
+int aws_creds_from_json(const char *doc, size_t len, const char *token_key,
+			const char *what, struct aws_creds *c,
+			struct elava_error *err);
+
+struct aws_creds_options {
+	const char *profile;	   /* NULL: $AWS_PROFILE, else "default" */
+	const char *region;	   /* STS region; NULL: the profile's region,
+				      $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1 */
+	const atomic_bool *cancel; /* may be NULL */
+	long process_timeout_ms;   /* credential_process; 0: 60,000 */
+	long metadata_timeout_ms;  /* container/IMDS request; 0: 2,000 */
+};
+
+/*
+ * The standard credential chain, in the SDKs' order: the environment; the
+ * profile in the shared files (static keys, credential_process, role_arn
+ * with source_profile or web_identity_token_file); web identity from
+ * AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; the container endpoint;
+ * IMDSv2. Returns the first source that yields credentials (c->source says
+ * which; expires_ns is set for temporary ones). A source that is configured
+ * but broken fails at once: ELAVA_E_PARSE (bad file syntax, bad output),
+ * ELAVA_E_INVAL (bad settings), ELAVA_E_AUTH (STS denied), ELAVA_E_TIMEOUT,
+ * ELAVA_E_NETWORK, ELAVA_E_CANCELLED. When no source is configured:
+ * ELAVA_E_AUTH listing what was tried. Secrets never reach err. o may be
+ * NULL. Reads the environment: not to be called while another thread
+ * changes it.
+ */
+int aws_creds_resolve(const struct aws_creds_options *o, struct aws_creds *c,
+		      struct elava_error *err);
+
+/* --------------------------------------------- shared config/credentials */
+
+/*
+ * The AWS shared files (ini.c): "[name]" sections in the credentials file,
+ * "[profile name]" and "[default]" in the config file (other section kinds,
+ * such as "[sso-session x]", are skipped); "key = value" lines, keys
+ * case-insensitive; full-line comments with '#' or ';'; indented lines
+ * after a key (sub-properties, continuations) are ignored. Lines are capped
+ * at AWS_INI_MAX_LINE bytes and files at AWS_INI_MAX_FILE. Errors name
+ * file:line and never quote the line (it may hold a secret).
+ */
+#define AWS_INI_MAX_LINE 4096
+#define AWS_INI_MAX_FILE ((size_t)1 << 20)
+
+struct aws_ini;
+
+/* Parse text[0..len); config selects the config file's section syntax.
+ * file names the source in messages. ELAVA_E_PARSE, ELAVA_E_TOOBIG. */
+int aws_ini_parse(const char *text, size_t len, const char *file, bool config,
+		  struct aws_ini **out, struct elava_error *err);
+/* Read and parse a file: ELAVA_E_NOTFOUND when it does not exist, else as
+ * aws_ini_parse or ELAVA_E_IO / ELAVA_E_PERM. */
+int aws_ini_load(const char *path, bool config, struct aws_ini **out,
+		 struct elava_error *err);
+void aws_ini_free(struct aws_ini **ip);
+/* True when the profile has a section (ini may be NULL). */
+bool aws_ini_has_profile(const struct aws_ini *ini, const char *profile);
+/* A value (the last one set), or NULL; borrowed from ini (may be NULL). */
+const char *aws_ini_get(const struct aws_ini *ini, const char *profile,
+			const char *key);
+
+/* ------------------------------------------------ credential providers */
+
+/*
+ * Run a credential_process command with /bin/sh -c (stdin and stderr are
+ * /dev/null, stdout capped at 64 KiB) and read its JSON. profile names it
+ * in messages; the command itself is never quoted. ELAVA_E_TIMEOUT,
+ * ELAVA_E_CANCELLED, ELAVA_E_REMOTE (non-zero exit), ELAVA_E_PARSE,
+ * ELAVA_E_TOOBIG, ELAVA_E_IO.
+ */
+int aws_creds_from_process(const char *command, const char *profile,
+			   long timeout_ms, const atomic_bool *cancel,
+			   struct aws_creds *c, struct elava_error *err);
+
+/*
+ * STS AssumeRole signed with src, or AssumeRoleWithWebIdentity with the
+ * token read from token_file (src NULL). session may be NULL
+ * ("elava-<pid>"). Errors as aws_client_send, ELAVA_E_PARSE for a response
+ * without credentials, ELAVA_E_IO for an unreadable token file.
+ */
+int aws_sts_assume_role(const struct aws_creds *src, const char *role_arn,
+			const char *session, const char *region,
+			const atomic_bool *cancel, struct aws_creds *c,
+			struct elava_error *err);
+int aws_sts_assume_role_web_identity(const char *token_file,
+				     const char *role_arn, const char *session,
+				     const char *region,
+				     const atomic_bool *cancel,
+				     struct aws_creds *c,
+				     struct elava_error *err);
+
+/*
+ * The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ * or _FULL_URI) and IMDSv2 (imds.c). ELAVA_E_NOTFOUND when not configured
+ * (container), or disabled / unreachable / no role attached (IMDS; err
+ * says which); other codes when the endpoint answered wrongly.
+ */
+int aws_creds_from_container(long timeout_ms, const atomic_bool *cancel,
+			     struct aws_creds *c, struct elava_error *err);
+int aws_creds_from_imds(long timeout_ms, const atomic_bool *cancel,
+			struct aws_creds *c, struct elava_error *err);
+
 /* ------------------------------------------------------------- endpoints */
 
 /*

@@ -62,3 +62,60 @@ int aws_creds_from_env(struct aws_creds *c, struct elava_error *err)
 	c->source = "environment";
 	return 0;
 }
+
+bool aws_creds_expiring(const struct aws_creds *c, int64_t now_ns)
+{
+	const int64_t margin = (int64_t)5 * 60 * 1000000000;
+
+	return c->expires_ns != 0 && now_ns >= c->expires_ns - margin;
+}
+
+static const char *json_str(const struct ejson *doc, const char *key)
+{
+	const char *s = ejson_string_value(ejson_object_get(doc, key));
+
+	return s && *s ? s : NULL;
+}
+
+int aws_creds_from_json(const char *doc, size_t len, const char *token_key,
+			const char *what, struct aws_creds *c,
+			struct elava_error *err)
+{
+	struct ejson *v = NULL;
+	const char *ak, *sk, *tok, *exp;
+	int64_t exp_ns = 0;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	/* ejson's own message could quote the document: not passed on */
+	if (ejson_parse(doc, len, &v, NULL) ||
+	    ejson_typeof(v) != EJSON_OBJECT) {
+		rc = elava_error_set(err, ELAVA_E_PARSE,
+				     "%s: credentials are not a JSON object",
+				     what);
+		goto out;
+	}
+	ak = json_str(v, "AccessKeyId");
+	sk = json_str(v, "SecretAccessKey");
+	tok = json_str(v, token_key);
+	exp = json_str(v, "Expiration");
+	if (!ak || !sk) {
+		rc = elava_error_set(err, ELAVA_E_PARSE,
+				     "%s: credentials without %s", what,
+				     ak ? "SecretAccessKey" : "AccessKeyId");
+		goto out;
+	}
+	if (exp && time_parse_rfc3339(exp, &exp_ns)) {
+		rc = elava_error_set(err, ELAVA_E_PARSE,
+				     "%s: Expiration is not an RFC 3339 time",
+				     what);
+		goto out;
+	}
+	c->access_key = xstrdup(ak);
+	c->secret_key = xstrdup(sk);
+	c->session_token = tok ? xstrdup(tok) : NULL;
+	c->expires_ns = exp_ns;
+out:
+	ejson_free(&v);
+	return rc;
+}

@@ -166,6 +166,7 @@ int provider_aws_new(const struct provider_aws_options *o,
 {
 	struct aws_client_options co = {0};
 	struct aws_creds creds = {0};
+	struct aws_creds_options cro = {0};
 	struct aws_provider *p;
 	const char *region = o && o->region ? o->region : NULL;
 	size_t n = 0;
@@ -178,13 +179,11 @@ int provider_aws_new(const struct provider_aws_options *o,
 		region = getenv("AWS_DEFAULT_REGION");
 	if (!region || !*region)
 		region = "us-east-1";
-	if ((rc = aws_creds_from_env(&creds, err)))
-		return rc == ELAVA_E_NOTFOUND
-			   ? elava_error_set(err, ELAVA_E_AUTH,
-					     "no AWS credentials: set "
-					     "AWS_ACCESS_KEY_ID and "
-					     "AWS_SECRET_ACCESS_KEY")
-			   : rc;
+	/* The standard chain: environment, profile, web identity, container,
+	 * instance metadata. */
+	cro.region = region;
+	if ((rc = aws_creds_resolve(&cro, &creds, err)))
+		return rc;
 	p = xcalloc(1, sizeof(*p));
 	p->base.ops = &aws_ops;
 	p->region = xstrdup(region);
