@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the AWS transport tests ($1: the cmocka binary) against real peers
+# Runs an AWS provider test ($1: the cmocka binary) against real peers
 # on loopback: the AWS API emulator (moto), started here and stopped on
 # exit, and the project's fault-injecting server (fault_server.py).
 # Exit 0 pass, 1 fail, 77 skip (no python3 to run the peers).
