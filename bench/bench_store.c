@@ -89,15 +89,22 @@ struct bench_state {
 	struct resource scratch;
 };
 
-static void encode(struct bench_state *b, size_t i)
+/* Build resource i at its current version into enc[i], via scratch. */
+static void encode_with(struct bench_state *b, size_t i,
+			struct resource *scratch)
 {
 	struct elava_error err = {0};
 
-	gen(i, b->ver[i], &b->scratch);
-	if (resource_encode(&b->scratch, NULL, &b->enc[i], &err)) {
+	gen(i, b->ver[i], scratch);
+	if (resource_encode(scratch, NULL, &b->enc[i], &err)) {
 		fprintf(stderr, "bench: encode: %s\n", err.msg);
 		exit(1);
 	}
+}
+
+static void encode(struct bench_state *b, size_t i)
+{
+	encode_with(b, i, &b->scratch);
 }
 
 struct encode_job {
@@ -110,17 +117,11 @@ struct encode_job {
 static void *encode_range(void *arg)
 {
 	struct encode_job *j = arg;
-	struct elava_error err = {0};
 	struct resource r;
 
 	resource_init(&r);
-	for (size_t i = j->from; i < j->to; i++) {
-		gen(i, j->b->ver[i], &r);
-		if (resource_encode(&r, NULL, &j->b->enc[i], &err)) {
-			fprintf(stderr, "bench: encode: %s\n", err.msg);
-			exit(1);
-		}
-	}
+	for (size_t i = j->from; i < j->to; i++)
+		encode_with(j->b, i, &r);
 	resource_release(&r);
 	return NULL;
 }
@@ -288,10 +289,8 @@ int bench_store(int argc, char **argv)
 	so.path = store_dir;
 	if (store_open(&so, &s, &err))
 		die("open", &err);
-	size_t mem0 = elava_mem_used();
 	struct scan_timing ingest = run_scan(s, &b);
 	double ingest_per_s = (double)n / (ingest.total_ms / 1000.0);
-	(void)mem0;
 
 	/* Steady state: modify per_scan, create births, delete deaths. */
 	double *commit_ms = xcalloc(scans, sizeof(double));

@@ -207,6 +207,9 @@ void aws_response_release(struct aws_response *r);
 
 struct aws_client;
 
+/* libcurl's process-wide initialisation, done once whoever asks first. */
+void aws_curl_global_init(void);
+
 /* The client keeps its own copy of the credentials. */
 int aws_client_new(const struct aws_client_options *o,
 		   const struct aws_creds *creds, struct aws_client **out,

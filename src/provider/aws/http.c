@@ -31,6 +31,11 @@ static void curl_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void aws_curl_global_init(void)
+{
+	pthread_once(&curl_once, curl_init);
+}
+
 void aws_response_init(struct aws_response *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -52,7 +57,7 @@ int aws_client_new(const struct aws_client_options *o,
 	if (!creds || !creds->access_key || !creds->secret_key)
 		return elava_error_set(err, ELAVA_E_INVAL,
 				       "no AWS credentials to sign with");
-	pthread_once(&curl_once, curl_init);
+	aws_curl_global_init();
 	c = xcalloc(1, sizeof(*c));
 	if (o)
 		c->o = *o;

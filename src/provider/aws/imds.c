@@ -22,12 +22,6 @@
 #define META_MAX_BODY  ((size_t)64 << 10)
 #define META_TOKEN_TTL "21600"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct meta_xfer {
 	struct buf *body;
 	const atomic_bool *cancel;
@@ -76,7 +70,7 @@ static enum meta_result meta_request(const char *method, const char *url,
 	CURLcode cc;
 	enum meta_result res = META_OK;
 
-	pthread_once(&curl_once, curl_init);
+	aws_curl_global_init();
 	buf_reset(body);
 	*status = 0;
 	h = curl_easy_init();
