@@ -14,6 +14,34 @@ const char *const *provider_types(const struct provider *p)
 	return p->ops->types(p);
 }
 
+int provider_create(struct provider *p, const struct resource *desired,
+		    const char *token, char **id_out, struct elava_error *err)
+{
+	*id_out = NULL;
+	if (!p->ops->create)
+		return elava_error_set(err, ELAVA_E_UNSUPPORTED,
+				       "this provider cannot create resources");
+	return p->ops->create(p, desired, token, id_out, err);
+}
+
+int provider_update(struct provider *p, const struct resource *current,
+		    const struct resource *desired, struct elava_error *err)
+{
+	if (!p->ops->update)
+		return elava_error_set(err, ELAVA_E_UNSUPPORTED,
+				       "this provider cannot update resources");
+	return p->ops->update(p, current, desired, err);
+}
+
+int provider_delete(struct provider *p, const struct resource *r,
+		    struct elava_error *err)
+{
+	if (!p->ops->remove)
+		return elava_error_set(err, ELAVA_E_UNSUPPORTED,
+				       "this provider cannot delete resources");
+	return p->ops->remove(p, r, err);
+}
+
 void provider_cancel(struct provider *p)
 {
 	p->ops->cancel(p);

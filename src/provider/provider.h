@@ -18,8 +18,11 @@ struct provider;
 struct provider_scope {
 	const char *const *regions; /* NULL/0: the provider's default */
 	size_t nregions;
+	bool all_regions;	  /* every enabled region (overrides regions) */
 	const char *const *types; /* NULL/0: every type it knows */
 	size_t ntypes;
+	const char *const *exclude_types; /* removed from types */
+	size_t nexclude;
 };
 
 /* The outcome of listing one (account, region, type). */
@@ -34,6 +37,10 @@ struct provider_listing {
 	size_t pages;
 };
 
+/*
+ * Listings run in parallel worker threads; the callbacks are called from
+ * them one at a time (never concurrently).
+ */
 struct provider_callbacks {
 	/* Each resource as it is read; borrowed. Non-zero stops the list. */
 	int (*resource)(const struct resource *r, void *ud);
@@ -51,8 +58,37 @@ struct provider_callbacks {
 int provider_list(struct provider *p, const struct provider_scope *scope,
 		  const struct provider_callbacks *cb, struct elava_error *err);
 
+/*
+ * Listing scopes outside (account, region, type): a type listed once per
+ * account is in region "global"; S3 buckets, listed once, carry their own
+ * region and their listing reports a status for every region.
+ */
+
 /* The types this provider can list, NULL-terminated. */
 const char *const *provider_types(const struct provider *p);
+
+/*
+ * Changes, for the reconciler. A resource names its type, region and id;
+ * the attributes a create or update reads are the ones the listing writes
+ * (see docs/provider-aws.md for each type).
+ *
+ * provider_create makes a resource like `desired` (its id is ignored) and
+ * returns the new id in *id_out (xfree it). token, when the API has one
+ * (RunInstances ClientToken, CreateVolume ClientToken), makes a retried
+ * create return the first one's resource instead of making a second.
+ * provider_update brings `current` to `desired`: tags (added, changed,
+ * removed) on every type that has tags, and the type's updatable
+ * attributes. provider_delete deletes. ELAVA_E_UNSUPPORTED for a type or
+ * an attribute that cannot be changed this way; otherwise errors as AWS
+ * answered them (ELAVA_E_AUTH, ELAVA_E_NOTFOUND, ELAVA_E_REMOTE with the
+ * AWS error code in the message...).
+ */
+int provider_create(struct provider *p, const struct resource *desired,
+		    const char *token, char **id_out, struct elava_error *err);
+int provider_update(struct provider *p, const struct resource *current,
+		    const struct resource *desired, struct elava_error *err);
+int provider_delete(struct provider *p, const struct resource *r,
+		    struct elava_error *err);
 
 /* Ask a running provider_list to stop soon (within about a second). */
 void provider_cancel(struct provider *p);
@@ -62,9 +98,13 @@ void provider_free(struct provider **pp);
 /* ------------------------------------------------------------------ AWS */
 
 struct provider_aws_options {
-	const char *region; /* default region; NULL: $AWS_REGION, us-east-1 */
+	const char *region;  /* default region; NULL: $AWS_REGION, us-east-1 */
+	const char *profile; /* NULL: $AWS_PROFILE, "default" */
 	long request_timeout_ms; /* 0: 30 s */
 	int max_attempts;	 /* 0: 5 */
+	int concurrency;	 /* listings at once; 0: 8 */
+	/* Requests per second to one service; 0: 20; < 0: unlimited. */
+	double requests_per_second;
 };
 
 /*

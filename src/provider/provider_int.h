@@ -12,6 +12,13 @@ struct provider_ops {
 		    const struct provider_callbacks *cb,
 		    struct elava_error *err);
 	const char *const *(*types)(const struct provider *p);
+	int (*create)(struct provider *p, const struct resource *desired,
+		      const char *token, char **id_out,
+		      struct elava_error *err);
+	int (*update)(struct provider *p, const struct resource *current,
+		      const struct resource *desired, struct elava_error *err);
+	int (*remove)(struct provider *p, const struct resource *r,
+		      struct elava_error *err);
 	void (*cancel)(struct provider *p);
 	void (*destroy)(struct provider *p);
 };

@@ -168,6 +168,17 @@ int aws_endpoint(const char *service, const char *env_id, const char *region,
 
 /* ------------------------------------------------------------- transport */
 
+/*
+ * A request rate per service shared by clients in several threads
+ * (ratelimit.c); per_second <= 0 means unlimited.
+ */
+struct aws_ratelimit;
+struct aws_ratelimit *aws_ratelimit_new(double per_second);
+void aws_ratelimit_free(struct aws_ratelimit **rlp);
+/* Wait for a slot for service; false when cancelled meanwhile. */
+bool aws_ratelimit_wait(struct aws_ratelimit *rl, const char *service,
+			const atomic_bool *cancel);
+
 struct aws_client_options {
 	long connect_timeout_ms; /* 0: 3,000 */
 	long request_timeout_ms; /* 0: 30,000 */
@@ -177,6 +188,7 @@ struct aws_client_options {
 	size_t max_body;	 /* 0: 64 MiB; larger responses fail */
 	/* Set to true (from any thread) to abort requests and backoffs. */
 	const atomic_bool *cancel;
+	struct aws_ratelimit *limit; /* may be NULL; shared, not owned */
 };
 
 struct aws_request {
@@ -215,6 +227,8 @@ int aws_client_new(const struct aws_client_options *o,
 		   const struct aws_creds *creds, struct aws_client **out,
 		   struct elava_error *err);
 void aws_client_free(struct aws_client **cp);
+/* Sign from now on with these (refreshed) credentials. */
+void aws_client_set_creds(struct aws_client *c, const struct aws_creds *creds);
 
 /*
  * Send one request, retrying throttling and transient failures. Returns 0
@@ -263,7 +277,7 @@ typedef int (*aws_xml_item_fn)(xmlNodePtr item, void *ud);
 /*
  * Walk one response page: for every element named `item` whose parent is
  * named `parent` (e.g. "item" under "instancesSet"), call fn with it. When
- * next_token is non-NULL, the text of the top-level element token_name
+ * next_token is non-NULL, the text of the element token_name at depth 1 or 2
  * (e.g. "nextToken") is stored there ("" when absent). Errors:
  * ELAVA_E_PARSE for malformed or truncated XML.
  */

@@ -86,6 +86,12 @@ int aws_client_new(const struct aws_client_options *o,
 	return 0;
 }
 
+void aws_client_set_creds(struct aws_client *c, const struct aws_creds *creds)
+{
+	aws_creds_clear(&c->creds);
+	aws_creds_copy(&c->creds, creds);
+}
+
 void aws_client_free(struct aws_client **cp)
 {
 	if (!cp || !*cp)
@@ -378,6 +384,10 @@ int aws_client_send(struct aws_client *c, const struct aws_request *r,
 		int cost = RETRY_COST;
 
 		resp->attempts = n;
+		if (!aws_ratelimit_wait(c->o.limit, r->service, c->o.cancel))
+			return elava_error_set(err, ELAVA_E_CANCELLED,
+					       "%s %s in %s: cancelled",
+					       r->service, op, r->region);
 		cc = attempt(c, r, resp, &too_big, err);
 		if (cc == CURLE_URL_MALFORMAT)
 			return ELAVA_E_TOOBIG;

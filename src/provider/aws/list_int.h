@@ -1,7 +1,18 @@
 /*
- * Private to src/provider/aws: what a per-type lister gets, and the table
- * of listers. Each lister pages through one API for one (account, region)
- * and hands every record to the callbacks as a struct resource.
+ * Private to src/provider/aws: how resource types are listed.
+ *
+ * Every type is described by a table entry (struct aws_type): the service
+ * and protocol that lists it, the paging tokens, where the records are in a
+ * response page, and where each field of the record is. One engine
+ * (lister.c) runs every entry; a type whose API needs more than one call
+ * per record (a Describe after a List, tags from a second call) adds a
+ * small hook. The tables live in types_<service group>.c.
+ *
+ * Paths walk a response record the same way for XML and JSON: steps
+ * separated by '/', each the name of a child element (XML) or an object key
+ * (JSON); a step written "name[]" visits every child element with that
+ * name (XML) or every element of the array under that key (JSON). The empty
+ * path is the record itself (for APIs that list bare names or ARNs).
  */
 #ifndef ELAVA_AWS_LIST_INT_H
 #define ELAVA_AWS_LIST_INT_H
@@ -12,28 +23,184 @@
 /* Pages one listing may have before it is called a loop. */
 #define AWS_MAX_PAGES 100000
 
+/* ------------------------------------------------------------- services */
+
+enum aws_protocol {
+	AWS_PROTO_EC2,	     /* form POST, XML, tokens at the top level */
+	AWS_PROTO_QUERY,     /* form POST, XML <Op>Response/<Op>Result */
+	AWS_PROTO_JSON,	     /* JSON POST with X-Amz-Target */
+	AWS_PROTO_REST_JSON, /* GET path?query, JSON */
+	AWS_PROTO_REST_XML,  /* GET path?query, XML */
+};
+
+struct aws_service {
+	const char *name;   /* signing name: "ec2", "elasticloadbalancing" */
+	const char *env_id; /* AWS_ENDPOINT_URL_<env_id> */
+	enum aws_protocol protocol;
+	const char *version; /* query protocols: the Version parameter */
+	const char *target;  /* JSON: X-Amz-Target prefix "DynamoDB_20120810" */
+	const char *json_version; /* JSON: "1.0" or "1.1" */
+	bool global;		  /* one endpoint, signed for us-east-1 */
+};
+
+extern const struct aws_service aws_svc_ec2, aws_svc_elbv2, aws_svc_autoscaling,
+    aws_svc_rds, aws_svc_s3, aws_svc_lambda, aws_svc_dynamodb, aws_svc_sqs,
+    aws_svc_sns, aws_svc_iam, aws_svc_kms, aws_svc_route53, aws_svc_logs,
+    aws_svc_ecr, aws_svc_eks, aws_svc_ecs, aws_svc_elasticache,
+    aws_svc_secretsmanager, aws_svc_cloudformation, aws_svc_sts;
+
+/* ------------------------------------------------------------ responses */
+
+/* One record, or a part of one, in an XML or a JSON response. */
+struct aws_node {
+	xmlNodePtr x;
+	const struct ejson *j;
+};
+
+typedef int (*aws_node_fn)(const struct aws_node *n, void *ud);
+
+/* Call fn for every node the path reaches; returns fn's first non-zero. */
+int aws_node_each(const struct aws_node *n, const char *path, aws_node_fn fn,
+		  void *ud);
+/* The first node the path reaches; false when none. */
+bool aws_node_get(const struct aws_node *n, const char *path,
+		  struct aws_node *out);
+/*
+ * Text of the first node the path reaches (a JSON number or boolean as it
+ * prints) into out; false when there is none or it is an object/array.
+ */
+bool aws_node_text(const struct aws_node *n, const char *path, struct buf *out);
+
+/* A whole response document (one page or one Describe answer). */
+struct aws_doc {
+	xmlDocPtr xml;
+	struct ejson *json;
+	struct aws_node root;
+};
+
+/* Parse an XML (xml true) or JSON body. ELAVA_E_PARSE. */
+int aws_doc_parse(const char *body, size_t len, bool xml, struct aws_doc *d,
+		  struct elava_error *err);
+void aws_doc_release(struct aws_doc *d);
+
+/*
+ * Times as AWS writes them: RFC 3339 (with "+0000" offsets too, as Lambda
+ * writes them), or seconds since the epoch as a number — milliseconds when
+ * the number is too large to be seconds (CloudWatch Logs). ELAVA_E_PARSE.
+ */
+int aws_time_parse(const char *text, int64_t *ns);
+
+/* -------------------------------------------------------------- listing */
+
 struct aws_list_ctx {
 	struct aws_client *client;
+	const struct aws_type *t;
 	const char *account;
-	const char *region;
+	const char *region; /* of the listing ("global" for global types) */
 	const char *type;
-	const struct provider_callbacks *cb;
+	/* Delivers a record; the provider serialises calls. */
+	int (*emit)(struct aws_list_ctx *lc, const struct resource *r);
+	void *emit_ud;
 	size_t resources, pages;
-	int stop;	   /* a callback's non-zero return */
-	struct resource r; /* scratch record */
-	struct buf text;   /* scratch text */
-	struct buf key;	   /* scratch key */
+	int stop;		 /* a callback's non-zero return */
+	struct resource r;	 /* scratch record */
+	struct buf text;	 /* scratch text */
+	struct buf key;		 /* scratch key */
+	struct elava_error *err; /* the listing's error, for hooks */
+	/* AWS_PLACED types: how many records each region got. */
+	struct aws_region_count {
+		char region[32];
+		size_t n;
+	} * counts;
+	size_t ncounts;
 };
 
-typedef int (*aws_lister_fn)(struct aws_list_ctx *lc, struct elava_error *err);
+/* Set up / tear down a context's scratch space. */
+void aws_list_ctx_init(struct aws_list_ctx *lc, struct aws_client *client,
+		       const char *account, const char *region);
+void aws_list_ctx_release(struct aws_list_ctx *lc);
 
-struct aws_lister {
+/*
+ * A hook for types that need more calls per record. expand replaces the
+ * listed item with a fuller description (DescribeTable after ListTables):
+ * it fills doc and points *full into it; ELAVA_E_NOTFOUND skips a record
+ * deleted in between. enrich adds to lc->r after the table's fields.
+ */
+typedef int (*aws_expand_fn)(struct aws_list_ctx *lc,
+			     const struct aws_node *item, struct aws_doc *doc,
+			     struct aws_node *full, struct elava_error *err);
+typedef int (*aws_enrich_fn)(struct aws_list_ctx *lc,
+			     const struct aws_node *item,
+			     struct elava_error *err);
+
+enum aws_field_kind {
+	AWS_STR,    /* text */
+	AWS_BOOL,   /* "true"/true */
+	AWS_INT,    /* integer */
+	AWS_TIME,   /* a time, stored as RFC 3339 UTC */
+	AWS_STRS,   /* every value the path reaches, as an array */
+	AWS_EXISTS, /* whether the path reaches a non-empty value */
+};
+
+struct aws_field {
+	const char *name; /* attribute name */
+	const char *path;
+	enum aws_field_kind kind;
+};
+
+struct aws_rel {
+	const char *rel;  /* "in_vpc" */
+	const char *path; /* ids of the targets */
+	const char *type; /* target type: "vpc" */
+};
+
+struct aws_tags {
+	const char *path; /* the tag list: "tagSet/item[]", "Tags[]" */
+	const char *key;  /* "key"/"Key"; NULL: path is a JSON {key: value} */
+	const char *value;
+};
+
+struct aws_type {
 	const char *type;
-	aws_lister_fn list;
+	const struct aws_service *svc;
+	unsigned flags;
+	/* The list call. */
+	const char *operation;
+	/* Fixed parameters: form "k=v&k=v" (query), a JSON object (JSON),
+	 * "path" or "path?query" (REST). */
+	const char *params;
+	const char *page_param, *page_size; /* "MaxResults", "1000" */
+	const char *token_in;		    /* request parameter */
+	const char *token_out;		    /* response element / key */
+	/* XML: "parent/item" element names of a record (matched at any
+	 * depth, streamed). JSON: a path to the records. */
+	const char *items;
+	/* The record. */
+	const char *id, *name, *status, *created;
+	struct aws_tags tags;
+	const struct aws_field *fields; /* {NULL}-terminated */
+	const struct aws_rel *rels;	/* {NULL}-terminated */
+	aws_expand_fn expand;
+	aws_enrich_fn enrich;
 };
 
-/* Every type the AWS provider lists, NULL-terminated by type. */
-extern const struct aws_lister aws_listers[];
+/* flags */
+#define AWS_GLOBAL 1u /* listed once per account, region "global" */
+/* Listed once per account but each record carries its own region (S3
+ * buckets): completeness is reported for every region. */
+#define AWS_PLACED 2u
+
+/* The type tables, each {NULL}-terminated by type. */
+extern const struct aws_type aws_types_ec2[], aws_types_query[],
+    aws_types_json[];
+
+/* Every type, in a stable order; NULL when unknown. */
+const struct aws_type *aws_type_find(const char *type);
+size_t aws_type_count(void);
+const struct aws_type *aws_type_at(size_t i);
+
+/* List one (account, region, type); lc is filled by the caller. */
+int aws_list_type(struct aws_list_ctx *lc, struct elava_error *err);
 
 /* Start a record for lc's account/region/type with this id. */
 void aws_record_begin(struct aws_list_ctx *lc, const char *id);
@@ -42,6 +209,17 @@ int aws_record_emit(struct aws_list_ctx *lc);
 /* Key "aws:<account>:<region>:<type>:<id>" of a related resource. */
 const char *aws_related_key(struct aws_list_ctx *lc, const char *type,
 			    const char *id);
+/* Set a string attribute on lc->r (ignored when s is not UTF-8). */
+void aws_attr_str(struct aws_list_ctx *lc, const char *name, const char *s);
+
+/*
+ * One call of a type's service in lc's region (or the service's global
+ * endpoint), parsed whole: for hooks. params as in struct aws_type; for
+ * REST, params is "path?query" and method "GET" unless given.
+ */
+int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
+	     const char *region, const char *method, const char *operation,
+	     const char *params, struct aws_doc *doc, struct elava_error *err);
 
 /* Append key=value, percent-encoded as AWS query bodies want it. */
 int aws_query_param(struct buf *b, const char *key, const char *value);
@@ -58,6 +236,37 @@ int aws_page_guard_check(struct aws_page_guard *g, const char *token,
 			 struct aws_list_ctx *lc, struct elava_error *err);
 void aws_page_guard_release(struct aws_page_guard *g);
 
-int aws_list_ec2_instances(struct aws_list_ctx *lc, struct elava_error *err);
+/* ------------------------------------------------------------ provider */
+
+#include "provider/provider_int.h"
+
+#include <pthread.h>
+
+struct aws_provider {
+	struct provider base;
+	struct aws_client *client; /* the calling thread's */
+	unsigned client_gen;	   /* its credentials' generation */
+	struct aws_client_options co;
+	struct aws_creds_options cro;
+	char *profile;
+	pthread_mutex_t creds_mu;
+	struct aws_creds creds; /* what worker clients sign with */
+	unsigned creds_gen;	/* bumped on every refresh */
+	struct aws_ratelimit *limit;
+	char *account;
+	char *region; /* default region */
+	int concurrency;
+	atomic_bool cancel;
+	const char **types; /* NULL-terminated */
+	char **all_regions; /* DescribeRegions AllRegions, cached */
+	size_t nall_regions;
+};
+
+/*
+ * Refresh the provider's credentials when they are about to expire and
+ * give them to client when they changed since *gen. 0 or the chain's error.
+ */
+int aws_provider_creds(struct aws_provider *p, struct aws_client *client,
+		       unsigned *gen, struct elava_error *err);
 
 #endif /* ELAVA_AWS_LIST_INT_H */

@@ -49,7 +49,10 @@ int aws_xml_walk(const char *body, size_t len, const char *parent,
 		name = (const char *)xmlTextReaderConstLocalName(rd);
 		xfree(names[depth]);
 		names[depth] = xstrdup(name ? name : "");
-		if (next_token && depth == 1 && !strcmp(names[1], token_name)) {
+		/* The token is a child of the root (EC2, REST) or of the
+		 * <Op>Result element (query protocols). */
+		if (next_token && (depth == 1 || depth == 2) &&
+		    !strcmp(names[depth], token_name)) {
 			xmlChar *t = xmlTextReaderReadString(rd);
 			if (t) {
 				buf_puts(next_token, (const char *)t);
