@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_usage(const char *usage, const char *fmt, ...)
 {
@@ -58,4 +59,25 @@ const char *cli_wal_dir(const char *flag, const char *storage_flag)
 		return flag;
 	snprintf(path, sizeof(path), "%s/wal", cli_storage_path(storage_flag));
 	return path;
+}
+
+/* "--flag VALUE" or "--flag=VALUE"; returns the value or NULL. */
+const char *cli_flag_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (strcmp(argv[*i], name))
+		return NULL;
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+bool cli_is_flag(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
 }

@@ -28,6 +28,15 @@ extern const struct cli_command cli_commands[];
 int cmd_version(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_wal(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
+
+/*
+ * Options: "--flag VALUE" or "--flag=VALUE". cli_flag_value returns the
+ * value (advancing *i past it) or NULL when argv[*i] is not that flag or
+ * the value is missing; cli_is_flag says whether arg is the flag.
+ */
+const char *cli_flag_value(int argc, char **argv, int *i, const char *name);
+bool cli_is_flag(const char *arg, const char *name);
 
 /*
  * Print "elava <cmd>: <message>" and the command's usage line to stderr;

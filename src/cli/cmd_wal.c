@@ -23,37 +23,16 @@ struct wal_args {
 	bool json;
 };
 
-/* "--flag VALUE" or "--flag=VALUE"; returns the value or NULL. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], name))
-		return NULL;
-	if (*i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
-static bool is_flag(const char *arg, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
 static int parse_args(int argc, char **argv, bool tail, struct wal_args *a)
 {
 	a->n = 10;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v;
 
-		if (is_flag(arg, "--dir") || is_flag(arg, "--store")) {
-			bool dir = is_flag(arg, "--dir");
-			v = flag_value(argc, argv, &i,
-				       dir ? "--dir" : "--store");
+		if (cli_is_flag(arg, "--dir") || cli_is_flag(arg, "--store")) {
+			bool dir = cli_is_flag(arg, "--dir");
+			v = cli_flag_value(argc, argv, &i,
+					   dir ? "--dir" : "--store");
 			if (!v || !*v)
 				return cli_usage(
 				    WAL_USAGE, "option '%s' needs a directory",
@@ -62,11 +41,11 @@ static int parse_args(int argc, char **argv, bool tail, struct wal_args *a)
 				a->dir = v;
 			else
 				a->store = v;
-		} else if (tail &&
-			   (!strcmp(arg, "-n") || is_flag(arg, "--lines"))) {
+		} else if (tail && (!strcmp(arg, "-n") ||
+				    cli_is_flag(arg, "--lines"))) {
 			char *end;
-			v = flag_value(argc, argv, &i,
-				       arg[1] == 'n' ? "-n" : "--lines");
+			v = cli_flag_value(argc, argv, &i,
+					   arg[1] == 'n' ? "-n" : "--lines");
 			if (!v || !*v)
 				return cli_usage(WAL_USAGE,
 						 "option '%s' needs a number",

@@ -11,6 +11,7 @@ const struct cli_command cli_commands[] = {
     {"version", cmd_version, "print the version and build information"},
     {"store", cmd_store, "inspect the MVCC store (stat)"},
     {"wal", cmd_wal, "inspect the audit WAL (verify, tail)"},
+    {"debug", cmd_debug, "run the provider alone (list, types)"},
     {NULL, NULL, NULL},
 };
 

@@ -115,4 +115,7 @@ struct provider_aws_options {
 int provider_aws_new(const struct provider_aws_options *o,
 		     struct provider **out, struct elava_error *err);
 
+/* The types the AWS provider lists, NULL-terminated (no provider needed). */
+const char *const *provider_aws_type_names(void);
+
 #endif /* ELAVA_PROVIDER_H */

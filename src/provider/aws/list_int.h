@@ -257,7 +257,6 @@ struct aws_provider {
 	char *region; /* default region */
 	int concurrency;
 	atomic_bool cancel;
-	const char **types; /* NULL-terminated */
 	char **all_regions; /* DescribeRegions AllRegions, cached */
 	size_t nall_regions;
 };

@@ -449,9 +449,26 @@ static int aws_list(struct provider *base, const struct provider_scope *scope,
 	return rc;
 }
 
+static const char *type_names[256];
+static pthread_once_t type_names_once = PTHREAD_ONCE_INIT;
+
+static void fill_type_names(void)
+{
+	for (size_t i = 0;
+	     i < aws_type_count() && i + 1 < ARRAY_SIZE(type_names); i++)
+		type_names[i] = aws_type_at(i)->type;
+}
+
+const char *const *provider_aws_type_names(void)
+{
+	pthread_once(&type_names_once, fill_type_names);
+	return type_names;
+}
+
 static const char *const *aws_types_list(const struct provider *base)
 {
-	return ((const struct aws_provider *)base)->types;
+	(void)base;
+	return provider_aws_type_names();
 }
 
 static void aws_cancel(struct provider *base)
@@ -473,7 +490,6 @@ static void aws_destroy(struct provider *base)
 	xfree(p->account);
 	xfree(p->region);
 	xfree(p->profile);
-	xfree(p->types);
 	xfree(p);
 }
 
@@ -490,7 +506,6 @@ int provider_aws_new(const struct provider_aws_options *o,
 	static const struct provider_aws_options defaults = {0};
 	struct aws_provider *p;
 	const char *region;
-	size_t n = aws_type_count();
 	int rc;
 
 	*out = NULL;
@@ -530,9 +545,6 @@ int provider_aws_new(const struct provider_aws_options *o,
 		aws_destroy(&p->base);
 		return rc;
 	}
-	p->types = xcalloc(n + 1, sizeof(*p->types));
-	for (size_t i = 0; i < n; i++)
-		p->types[i] = aws_type_at(i)->type;
 	*out = &p->base;
 	return 0;
 }
