@@ -73,7 +73,9 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: elava-bench store [--resources N] [--churn-pct P] "
 		     "[--scans K] [--json]\n"
-		     "       elava-bench wal [--entries N] [--json]\n");
+		     "       elava-bench wal [--entries N] [--json]\n"
+		     "       elava-bench list [--instances N] [--per-page P] "
+		     "[--awscli-instances M] [--json]\n");
 }
 
 int main(int argc, char **argv)
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
 		return bench_store(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "wal"))
 		return bench_wal(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return bench_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;

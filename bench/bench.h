@@ -11,6 +11,7 @@
 
 int bench_store(int argc, char **argv);
 int bench_wal(int argc, char **argv);
+int bench_list(int argc, char **argv);
 
 /* Sort a[0..n) and return the p-th percentile (0..100). */
 double bench_percentile(double *a, size_t n, double p);

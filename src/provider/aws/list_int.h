@@ -201,6 +201,14 @@ const struct aws_type *aws_type_at(size_t i);
 
 /* List one (account, region, type); lc is filled by the caller. */
 int aws_list_type(struct aws_list_ctx *lc, struct elava_error *err);
+/*
+ * The records of one response page of lc's type, delivered through
+ * lc->emit, and the page's continuation token ("" when none). Calls made
+ * by a type's hooks fail with ELAVA_E_UNSUPPORTED when lc has no client
+ * (fuzzing, benchmarks).
+ */
+int aws_list_page(struct aws_list_ctx *lc, const char *body, size_t len,
+		  struct buf *token, struct elava_error *err);
 
 /* Start a record for lc's account/region/type with this id. */
 void aws_record_begin(struct aws_list_ctx *lc, const char *id);

@@ -402,6 +402,10 @@ int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
 	int rc;
 
 	memset(doc, 0, sizeof(*doc));
+	if (!lc->client)
+		return elava_error_set(err, ELAVA_E_UNSUPPORTED,
+				       "%s %s: no client to call with",
+				       svc->name, operation);
 	aws_response_init(&resp);
 	rc = send_call(lc, svc, region ? region : lc->region, method, operation,
 		       params, NULL, &resp, err);
@@ -449,9 +453,8 @@ void aws_page_guard_release(struct aws_page_guard *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* The records of one page, and its continuation token. */
-static int walk_page(struct aws_list_ctx *lc, const struct aws_response *resp,
-		     struct buf *token, struct elava_error *err)
+int aws_list_page(struct aws_list_ctx *lc, const char *body, size_t len,
+		  struct buf *token, struct elava_error *err)
 {
 	const struct aws_type *t = lc->t;
 	struct aws_doc doc;
@@ -466,14 +469,12 @@ static int walk_page(struct aws_list_ctx *lc, const struct aws_response *resp,
 					       "%s: bad items path", t->type);
 		memcpy(parent, t->items, (size_t)(slash - t->items));
 		parent[slash - t->items] = '\0';
-		return aws_xml_walk(resp->body.data, resp->body.len, parent,
-				    slash + 1, on_xml_record, lc,
-				    t->token_out ? token : NULL, t->token_out,
-				    err);
+		return aws_xml_walk(body, len, parent, slash + 1, on_xml_record,
+				    lc, t->token_out ? token : NULL,
+				    t->token_out, err);
 	}
 	buf_reset(token);
-	if ((rc = aws_doc_parse(resp->body.data, resp->body.len, false, &doc,
-				err)))
+	if ((rc = aws_doc_parse(body, len, false, &doc, err)))
 		return rc;
 	if (t->token_out)
 		aws_node_text(&doc.root, t->token_out, token);
@@ -500,7 +501,8 @@ int aws_list_type(struct aws_list_ctx *lc, struct elava_error *err)
 				    t->params, &pa, &resp, err)))
 			break;
 		lc->pages++;
-		rc = walk_page(lc, &resp, &token, err);
+		rc = aws_list_page(lc, resp.body.data, resp.body.len, &token,
+				   err);
 		if (rc < 0)
 			elava_error_prefix(err, "%s %s in %s (page %zu)",
 					   t->svc->name, t->operation,
