@@ -56,8 +56,8 @@ static void on_done(const struct provider_listing *l, void *ud)
 	s->resources = l->resources;
 }
 
-static void run_instances(struct aws_client *c, const char *name,
-			  const char *type, int count)
+static void run_instances_in(struct aws_client *c, const char *region,
+			     const char *name, const char *type, int count)
 {
 	struct aws_request r = {0};
 	struct aws_response resp;
@@ -77,7 +77,7 @@ static void run_instances(struct aws_client *c, const char *name,
 	r.operation = "RunInstances";
 	r.service = "ec2";
 	r.env_id = "EC2";
-	r.region = "us-east-1";
+	r.region = region;
 	r.method = "POST";
 	r.body = body;
 	r.body_len = strlen(body);
@@ -85,6 +85,12 @@ static void run_instances(struct aws_client *c, const char *name,
 	if (aws_client_send(c, &r, &resp, &err))
 		fail_msg("RunInstances: %s", err.msg);
 	aws_response_release(&resp);
+}
+
+static void run_instances(struct aws_client *c, const char *name,
+			  const char *type, int count)
+{
+	run_instances_in(c, "us-east-1", name, type, count);
 }
 
 static void test_list_instances(void **state)
@@ -135,6 +141,160 @@ static void test_list_instances(void **state)
 	unsetenv("AWS_ENDPOINT_URL");
 }
 
+/* What a scope-level test counts: listings per region, records per
+ * region, and a stop after a number of records. */
+struct tally {
+	char regions[64][32];
+	size_t per_region[64];
+	size_t nregions;
+	size_t listings, failed, resources;
+	size_t stop_after;
+};
+
+static size_t region_slot(struct tally *t, const char *region)
+{
+	for (size_t i = 0; i < t->nregions; i++)
+		if (!strcmp(t->regions[i], region))
+			return i;
+	assert_true(t->nregions < 64);
+	snprintf(t->regions[t->nregions], sizeof(t->regions[0]), "%s", region);
+	return t->nregions++;
+}
+
+static int tally_resource(const struct resource *r, void *ud)
+{
+	struct tally *t = ud;
+
+	t->per_region[region_slot(t, r->region)]++;
+	t->resources++;
+	return t->stop_after && t->resources >= t->stop_after ? 42 : 0;
+}
+
+static void tally_done(const struct provider_listing *l, void *ud)
+{
+	struct tally *t = ud;
+
+	t->listings++;
+	if (l->status)
+		t->failed++;
+}
+
+static size_t tally_count(struct tally *t, const char *region)
+{
+	for (size_t i = 0; i < t->nregions; i++)
+		if (!strcmp(t->regions[i], region))
+			return t->per_region[i];
+	return 0;
+}
+
+static struct provider *moto_provider(int concurrency)
+{
+	const char *url = getenv("ELAVA_TEST_MOTO_URL");
+	struct provider_aws_options o = {0};
+	struct elava_error err = {0};
+	struct provider *p = NULL;
+
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+	o.region = "us-east-1";
+	o.concurrency = concurrency;
+	if (provider_aws_new(&o, &p, &err))
+		fail_msg("provider: %s", err.msg);
+	return p;
+}
+
+/*
+ * Regions and types in the scope: listings run in parallel, one per
+ * (region, type), each region's records in that region only; every enabled
+ * region with all_regions; excluded types are not listed; unknown types
+ * are refused; a callback's non-zero value stops the listing.
+ */
+static void test_scope(void **state)
+{
+	const char *url = getenv("ELAVA_TEST_MOTO_URL");
+	const char *regions[] = {"eu-west-1", "ap-south-1", "us-west-2"};
+	const char *ec2[] = {"ec2_instance"};
+	const char *bogus[] = {"ec2_instance", "no_such_type"};
+	struct provider_callbacks cb = {tally_resource, tally_done, NULL};
+	struct provider_scope scope = {0};
+	struct aws_creds creds = {0};
+	struct aws_client *c = NULL;
+	struct elava_error err = {0};
+	struct provider *p;
+	struct tally t;
+	(void)state;
+
+	if (!url || !*url)
+		skip();
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+	assert_int_equal(aws_creds_from_env(&creds, NULL), 0);
+	assert_int_equal(aws_client_new(NULL, &creds, &c, NULL), 0);
+	aws_creds_clear(&creds);
+	run_instances_in(c, "eu-west-1", "eu", "t3.nano", 3);
+	run_instances_in(c, "ap-south-1", "ap", "t3.nano", 2);
+	aws_client_free(&c);
+
+	p = moto_provider(4);
+	cb.ud = &t;
+
+	/* Three regions, one type: three listings, each region's own. */
+	memset(&t, 0, sizeof(t));
+	scope.regions = regions;
+	scope.nregions = 3;
+	scope.types = ec2;
+	scope.ntypes = 1;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), 0);
+	assert_int_equal(t.listings, 3);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(tally_count(&t, "eu-west-1"), 3);
+	assert_int_equal(tally_count(&t, "ap-south-1"), 2);
+	assert_int_equal(tally_count(&t, "us-west-2"), 0);
+
+	/* Every enabled region: one listing each, the same records. */
+	memset(&t, 0, sizeof(t));
+	scope.all_regions = true;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), 0);
+	assert_true(t.listings > 3);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(tally_count(&t, "eu-west-1"), 3);
+	assert_int_equal(tally_count(&t, "ap-south-1"), 2);
+	scope.all_regions = false;
+
+	/* Excluded: nothing listed. */
+	memset(&t, 0, sizeof(t));
+	scope.exclude_types = ec2;
+	scope.nexclude = 1;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), 0);
+	assert_int_equal(t.listings, 0);
+	scope.exclude_types = NULL;
+	scope.nexclude = 0;
+
+	/* An unknown type: refused before anything is listed. */
+	memset(&t, 0, sizeof(t));
+	scope.types = bogus;
+	scope.ntypes = 2;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), ELAVA_E_INVAL);
+	assert_non_null(strstr(err.msg, "no_such_type"));
+	assert_int_equal(t.listings, 0);
+
+	/* A callback that says stop: the listing stops with its value and
+	 * no listing of the stopped region is reported complete. */
+	memset(&t, 0, sizeof(t));
+	t.stop_after = 1;
+	scope.types = ec2;
+	scope.ntypes = 1;
+	scope.regions = regions;
+	scope.nregions = 1;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), 42);
+	assert_int_equal(t.resources, 1);
+	assert_int_equal(t.listings, 0);
+	provider_free(&p);
+	unsetenv("AWS_ENDPOINT_URL");
+}
+
 /* No credentials: a clear error before any listing. */
 static void test_no_credentials(void **state)
 {
@@ -157,6 +317,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_list_instances),
+	    cmocka_unit_test(test_scope),
 	    cmocka_unit_test(test_no_credentials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
