@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@ struct aws_client {
 	struct aws_creds creds;
 	uint64_t rng;
 	int budget;
+	char *ca_bundle; /* $AWS_CA_BUNDLE at creation, or NULL */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -80,6 +82,8 @@ int aws_client_new(const struct aws_client_options *o,
 				       "cannot initialise libcurl");
 	}
 	aws_creds_copy(&c->creds, creds);
+	if (getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+		c->ca_bundle = xstrdup(getenv("AWS_CA_BUNDLE"));
 	c->rng = (uint64_t)time_now_ns() ^ (uint64_t)(uintptr_t)c;
 	c->budget = RETRY_BUDGET;
 	*out = c;
@@ -98,6 +102,7 @@ void aws_client_free(struct aws_client **cp)
 		return;
 	curl_easy_cleanup((*cp)->curl);
 	aws_creds_clear(&(*cp)->creds);
+	xfree((*cp)->ca_bundle);
 	xfree(*cp);
 	*cp = NULL;
 }
@@ -283,9 +288,24 @@ static CURLcode attempt(struct aws_client *c, const struct aws_request *r,
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "elava/" ELAVA_VERSION);
+	/* As the SDKs: a CA bundle for TLS to the endpoint (a corporate
+	 * proxy's CA, an emulator's certificate). Proxies come from libcurl's
+	 * own HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+	if (c->ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
 	if (c->creds.session_token) {
 		buf_printf(&hdr, "X-Amz-Security-Token: %s",
 			   c->creds.session_token);
+		hdrs = curl_slist_append(hdrs, hdr.data);
+	}
+	/* S3 wants the payload's hash in a header, and signs it. */
+	if (!strcmp(r->service, "s3")) {
+		uint8_t md[SHA256_LEN];
+		char hex[2 * SHA256_LEN + 1];
+		sha256(r->body ? r->body : "", r->body ? r->body_len : 0, md);
+		hex_encode(md, SHA256_LEN, hex);
+		buf_reset(&hdr);
+		buf_printf(&hdr, "x-amz-content-sha256: %s", hex);
 		hdrs = curl_slist_append(hdrs, hdr.data);
 	}
 	if (r->amz_target) {
