@@ -61,7 +61,8 @@ int aws_record_emit(struct aws_list_ctx *lc)
 {
 	const char *name = resource_tag_get(&lc->r, "Name");
 
-	if (!lc->r.name && name)
+	/* The Name tag names a resource, over its own name field. */
+	if (name && (*name || !lc->r.name))
 		resource_set(&lc->r.name, name);
 	lc->resources++;
 	if (lc->emit)
