@@ -96,6 +96,11 @@ for k in append_per_s append_fsync_us_p50 verify_mb_per_s; do
   case "$out" in *"\"$k\":"*) ;; *) fail "bench wal lacks $k: $out" ;; esac
 done
 [ -n "$out" ] && pass
+out=$(build/elava-bench list --instances 2000 --per-page 1000 --awscli-instances 0 --json)
+for k in list_s download_s null_parse_s bytes awscli_s peak_rss_mb list_vs_floor; do
+  case "$out" in *"\"$k\":"*) ;; *) fail "bench list lacks $k: $out" ;; esac
+done
+case "$out" in *'"instances":2000,'*) pass ;; *) fail "bench list: $out" ;; esac
 
 echo
 echo "elava tests: $passed passed, $failed failed"

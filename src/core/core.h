@@ -343,6 +343,10 @@ int jscan_str_cmp(const char *a, size_t an, bool a_esc, const char *b,
 
 void sha256(const void *data, size_t n, uint8_t out[SHA256_LEN]);
 
+/* HMAC-SHA-256 (for request signing). */
+void hmac_sha256(const void *key, size_t klen, const void *data, size_t n,
+		 uint8_t out[SHA256_LEN]);
+
 /* Incremental SHA-256. */
 struct sha256_ctx;
 struct sha256_ctx *sha256_new(void);

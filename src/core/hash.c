@@ -6,6 +6,7 @@
 #include "core.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,4 +198,13 @@ void hash128(const void *data, size_t len, uint64_t seed, uint64_t out[2])
 	h2 += h1;
 	out[0] = h1;
 	out[1] = h2;
+}
+
+void hmac_sha256(const void *key, size_t klen, const void *data, size_t n,
+		 uint8_t out[SHA256_LEN])
+{
+	unsigned int len = SHA256_LEN;
+
+	if (!HMAC(EVP_sha256(), key, (int)klen, data, n, out, &len))
+		abort(); /* only on allocation failure inside OpenSSL */
 }

@@ -25,14 +25,41 @@ Credential endpoints (GET unless said; secrets are fixed test strings):
                               "Authorization: container-auth-token"
   /creds/container-bad        container endpoint answering non-JSON
 
+Listings through the provider (point AWS_ENDPOINT_URL at
+http://127.0.0.1:PORT/list/MODE): STS GetCallerIdentity answers account
+123456789012, DescribeRegions two regions, DescribeInstances serves a
+listing of LIST_PAGES pages of LIST_PER_PAGE instances (ids unique per
+region and page; page k asks NextToken "page-k"), and every other call an
+empty page of its protocol (XML <OpResponse/>, JSON {}), so any type lists
+complete with nothing. The mode decides the faults, on DescribeInstances:
+
+  ok          none
+  flaky       every 2nd request throttled (RequestLimitExceeded 400,
+              ThrottlingException 400, SlowDown 503 in turn), every 5th
+              other one a 500: never more than 3 failures in a row
+  hang2       page 2 hangs until the client gives up
+  trunc2      page 2 cut inside its first record (Content-Length is right)
+  badxml2     page 2 with badly nested elements in its first record
+  loop        every page after the first returns the same nextToken
+  denied      403 UnauthorizedOperation in us-west-2 (us-east-1 is fine)
+  badjson     every JSON-protocol call answers 200 with broken JSON
+  cancel      as hang2 (for the cancellation test)
+
+GET /list-stats/MODE returns what was served in that mode as JSON:
+{"requests": DescribeInstances requests, "pages": pages served,
+ "throttles": ..., "errors500": ..., "denied": ..., "hangs": ...}.
+
 Counters are per path and reset by GET /reset. Prints its port on stdout.
 """
 import http.server
 import json
+import re
+import select
 import socketserver
 import sys
 import threading
 import time
+import urllib.parse
 
 counts = {}
 
@@ -45,6 +72,45 @@ lock = threading.Lock()
 EC2_ERR = ('<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
            '<Code>{code}</Code><Message>{msg}</Message></Error></Errors>'
            '<RequestID>req-{code}</RequestID></Response>')
+QUERY_ERR = ('<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>'
+             '<Message>{msg}</Message></Error><RequestId>req-{code}'
+             '</RequestId></ErrorResponse>')
+
+LIST_PAGES = 5
+LIST_PER_PAGE = 3
+ACCOUNT = "123456789012"
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+list_stats = {}
+
+
+def instance_xml(region, page, i):
+    """One DescribeInstances record, as EC2 writes it (trimmed)."""
+    rid = "%d%d" % (page, i)
+    num = "%02d%d%d" % (["us-east-1", "us-west-2"].index(region)
+                        if region in ("us-east-1", "us-west-2") else 9,
+                        page, i)
+    return ('<item><instanceId>i-0000000000000%s</instanceId>'
+            '<imageId>ami-12c6146b</imageId><instanceState><code>16</code>'
+            '<name>running</name></instanceState>'
+            '<instanceType>t3.micro</instanceType>'
+            '<launchTime>2026-01-0%dT10:00:00.000Z</launchTime>'
+            '<placement><availabilityZone>%sa</availabilityZone></placement>'
+            '<subnetId>subnet-0f%s</subnetId><vpcId>vpc-0f%s</vpcId>'
+            '<groupSet><item><groupId>sg-0f%s</groupId></item></groupSet>'
+            '<tagSet><item><key>Name</key><value>node-%s</value></item>'
+            '</tagSet></item>' % (num, page, region, rid, rid, rid, rid))
+
+
+def instances_page(region, page, token):
+    items = "".join(instance_xml(region, page, i)
+                    for i in range(1, LIST_PER_PAGE + 1))
+    tok = "<nextToken>%s</nextToken>" % token if token else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<DescribeInstancesResponse xmlns="%s"><requestId>r-%d</requestId>'
+            '<reservationSet><item><reservationId>r-0%d</reservationId>'
+            '<ownerId>%s</ownerId><instancesSet>%s</instancesSet></item>'
+            '</reservationSet>%s</DescribeInstancesResponse>'
+            % (EC2_NS, page, page, ACCOUNT, items, tok))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -65,12 +131,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
-            self.rfile.read(length)
+            body = self.rfile.read(length)
+        else:
+            body = b""
         seg = self.path.strip("/").split("/")[0].split("?")[0]
         if seg == "reset":
             with lock:
                 counts.clear()
+                list_stats.clear()
             return self.reply(200, "<ok/>")
+        if seg == "list":
+            return self.listing(body)
+        if seg == "list-stats":
+            mode = (self.path.strip("/").split("/") + [""])[1]
+            with lock:
+                doc = json.dumps(list_stats.get(mode, {}))
+            return self.reply(200, doc, "application/json")
         with lock:
             n = counts.get(seg, 0) + 1
             counts[seg] = n
@@ -107,6 +183,110 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if seg == "big":
             return self.reply(200, b"<a>" + b"x" * (2 << 20) + b"</a>")
         return self.reply(404, "<Error><Code>NoSuchPath</Code></Error>")
+
+    def hang_until_closed(self):
+        """Never answer; return once the client has closed the
+        connection (so no thread outlives its client for long)."""
+        self.close_connection = True
+        conn = self.connection
+        while True:
+            ready, _, _ = select.select([conn], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                if not conn.recv(4096):
+                    return None
+            except OSError:
+                return None
+
+    def signed_for(self):
+        """(region, service) from the SigV4 Authorization header."""
+        m = re.search(r"Credential=[^/]*/[^/]*/([^/]*)/([^/]*)/",
+                      self.headers.get("Authorization") or "")
+        return (m.group(1), m.group(2)) if m else ("us-east-1", "")
+
+    def stat(self, mode, key, n=1):
+        with lock:
+            st = list_stats.setdefault(mode, {})
+            st[key] = st.get(key, 0) + n
+            return st[key]
+
+    def listing(self, body):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        mode = parts[1] if len(parts) > 1 else "ok"
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = (form.get("Action") or [""])[0]
+        target = self.headers.get("X-Amz-Target")
+        region, service = self.signed_for()
+        if target:
+            if mode == "badjson":
+                self.stat(mode, "badjson")
+                return self.reply(200, '{"Items": [{"Name": "a", "Tags": {',
+                                  "application/x-amz-json-1.1")
+            return self.reply(200, "{}", "application/x-amz-json-1.1")
+        if action == "GetCallerIdentity":
+            return self.reply(200, (
+                '<GetCallerIdentityResponse><GetCallerIdentityResult>'
+                '<Arn>arn:aws:iam::%s:user/fault</Arn><UserId>AIDAFAULT'
+                '</UserId><Account>%s</Account></GetCallerIdentityResult>'
+                '</GetCallerIdentityResponse>' % (ACCOUNT, ACCOUNT)))
+        if action == "DescribeRegions":
+            return self.reply(200, (
+                '<DescribeRegionsResponse xmlns="%s"><regionInfo>'
+                '<item><regionName>us-east-1</regionName></item>'
+                '<item><regionName>us-west-2</regionName></item>'
+                '</regionInfo></DescribeRegionsResponse>' % EC2_NS))
+        if action == "DescribeInstances":
+            return self.instances(mode, region, form)
+        if action:
+            return self.reply(200, '<%sResponse/>' % action)
+        if self.command == "GET" and service in ("s3", "route53"):
+            return self.reply(200, "<Empty/>", "application/xml")
+        return self.reply(200, "{}", "application/json")
+
+    def instances(self, mode, region, form):
+        n = self.stat(mode, "requests")
+        token = (form.get("NextToken") or [""])[0]
+        page = int(token[len("page-"):]) if token.startswith("page-") else 1
+        if token == "loop":
+            page = 2
+        if mode == "flaky" and n % 2 == 0:
+            self.stat(mode, "throttles")
+            kind = (n // 2) % 3
+            if kind == 0:
+                return self.reply(400, EC2_ERR.format(
+                    code="RequestLimitExceeded",
+                    msg="Request limit exceeded."))
+            if kind == 1:
+                return self.reply(400, QUERY_ERR.format(
+                    code="ThrottlingException", msg="Rate exceeded"))
+            return self.reply(503, QUERY_ERR.format(
+                code="SlowDown", msg="Please reduce your request rate."))
+        if mode == "flaky" and n % 5 == 0:
+            self.stat(mode, "errors500")
+            return self.reply(500, EC2_ERR.format(
+                code="InternalError", msg="An internal error occurred."))
+        if mode == "denied" and region == "us-west-2":
+            self.stat(mode, "denied")
+            return self.reply(403, EC2_ERR.format(
+                code="UnauthorizedOperation",
+                msg="You are not authorized to perform this operation."))
+        if mode in ("hang2", "cancel") and page == 2:
+            self.stat(mode, "hangs")
+            return self.hang_until_closed()
+        if mode == "loop":
+            nxt = "loop"
+        else:
+            nxt = "page-%d" % (page + 1) if page < LIST_PAGES else ""
+        doc = instances_page(region, page, nxt)
+        if mode == "trunc2" and page == 2:
+            # Cut inside the first record: after its id's opening tag.
+            doc = doc[:doc.index("<instanceId>") + len("<instanceId>i-00")]
+        if mode == "badxml2" and page == 2:
+            doc = doc.replace("</instanceId><imageId>",
+                              "<imageId></instanceId>", 1)
+        self.stat(mode, "pages")
+        return self.reply(200, doc)
 
     def creds_json(self, token_key, extra=None):
         exp = time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -22,6 +22,16 @@ moto_install() {
 	command -v moto_server >/dev/null
 }
 
+# awscli, for the tests that compare Elava with what a user would see: the
+# one on PATH, else Debian's.
+awscli_install() {
+	command -v aws >/dev/null && return 0
+	[ "$(id -u)" -eq 0 ] || return 1
+	echo "moto.sh: installing awscli from Debian" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null
+	command -v aws >/dev/null
+}
+
 moto_start() {
 	moto_install || return 1
 	local port

@@ -203,6 +203,8 @@ struct aws_request {
 	size_t body_len;
 	const char *content_type; /* for a body */
 	const char *amz_target;	  /* X-Amz-Target (JSON protocol) or NULL */
+	/* More header lines ("Name: value"), NULL-terminated; may be NULL. */
+	const char *const *headers;
 };
 
 struct aws_response {
@@ -267,29 +269,51 @@ void aws_error_parse(const char *body, size_t len, struct aws_response *r);
 
 /* ------------------------------------------------------------------ XML */
 
-#include <libxml/tree.h>
-#include <libxml/xmlreader.h>
+#include <libxml/tree.h>      /* for the XML request bodies of the write side */
+#include <libxml/xmlreader.h> /* error.c and creds_sts.c read small bodies */
 
-/* Called with one record element; the node lives until the callback
- * returns. Non-zero stops the walk and is returned. */
-typedef int (*aws_xml_item_fn)(xmlNodePtr item, void *ud);
+/*
+ * An element of a response (xmltree.c): its local name, its text (for an
+ * element with children, ""), its children in order. Built by libxml2's
+ * SAX parser into an arena; valid until the walk moves on (records) or the
+ * document is freed.
+ */
+struct aws_xel {
+	const char *name;
+	const char *text; /* NUL-terminated; text_len bytes */
+	size_t text_len;
+	struct aws_xel *child, *last, *next;
+};
+
+/* Called with one record element. Non-zero stops the walk and is
+ * returned. */
+typedef int (*aws_xml_item_fn)(const struct aws_xel *item, void *ud);
 
 /*
  * Walk one response page: for every element named `item` whose parent is
  * named `parent` (e.g. "item" under "instancesSet"), call fn with it. When
  * next_token is non-NULL, the text of the element token_name at depth 1 or 2
  * (e.g. "nextToken") is stored there ("" when absent). Errors:
- * ELAVA_E_PARSE for malformed or truncated XML.
+ * ELAVA_E_PARSE for malformed or truncated XML (records before the fault
+ * have been delivered), ELAVA_E_TOOBIG.
  */
 int aws_xml_walk(const char *body, size_t len, const char *parent,
 		 const char *item, aws_xml_item_fn fn, void *ud,
 		 struct buf *next_token, const char *token_name,
 		 struct elava_error *err);
+
+/* A whole (small) response as one tree. ELAVA_E_PARSE. */
+struct aws_xml_doc;
+int aws_xml_parse(const char *body, size_t len, struct aws_xml_doc **out,
+		  struct elava_error *err);
+const struct aws_xel *aws_xml_root(const struct aws_xml_doc *d);
+void aws_xml_free(struct aws_xml_doc **dp);
+
 /* First child element named name, or NULL. */
-xmlNodePtr aws_xml_child(xmlNodePtr n, const char *name);
+const struct aws_xel *aws_xml_child(const struct aws_xel *e, const char *name);
 /* Descend "a/b/c" by child element names. */
-xmlNodePtr aws_xml_path(xmlNodePtr n, const char *path);
+const struct aws_xel *aws_xml_path(const struct aws_xel *e, const char *path);
 /* Text of the element at path into out; false when absent. */
-bool aws_xml_text(xmlNodePtr n, const char *path, struct buf *out);
+bool aws_xml_text(const struct aws_xel *e, const char *path, struct buf *out);
 
 #endif /* ELAVA_AWS_INT_H */

@@ -53,7 +53,7 @@ extern const struct aws_service aws_svc_ec2, aws_svc_elbv2, aws_svc_autoscaling,
 
 /* One record, or a part of one, in an XML or a JSON response. */
 struct aws_node {
-	xmlNodePtr x;
+	const struct aws_xel *x;
 	const struct ejson *j;
 };
 
@@ -73,7 +73,7 @@ bool aws_node_text(const struct aws_node *n, const char *path, struct buf *out);
 
 /* A whole response document (one page or one Describe answer). */
 struct aws_doc {
-	xmlDocPtr xml;
+	struct aws_xml_doc *xml;
 	struct ejson *json;
 	struct aws_node root;
 };
@@ -275,5 +275,99 @@ struct aws_provider {
  */
 int aws_provider_creds(struct aws_provider *p, struct aws_client *client,
 		       unsigned *gen, struct elava_error *err);
+
+/* ------------------------------------------------------------- writing */
+
+/* provider_create / provider_update / provider_delete (write.c). */
+int aws_write_create(struct provider *base, const struct resource *desired,
+		     const char *token, char **id_out, struct elava_error *err);
+int aws_write_update(struct provider *base, const struct resource *current,
+		     const struct resource *desired, struct elava_error *err);
+int aws_write_remove(struct provider *base, const struct resource *r,
+		     struct elava_error *err);
+
+/*
+ * Query-protocol parameters being built: each value percent-encoded by
+ * aws_query_param under a key formatted from keyfmt ("Tag.%zu.Key"). The
+ * first failure is kept in rc and later adds do nothing.
+ */
+struct aws_form {
+	struct buf b;
+	int rc;
+};
+void aws_form_init(struct aws_form *f);
+void aws_form_release(struct aws_form *f);
+void aws_form_add(struct aws_form *f, const char *value, const char *keyfmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+
+/* Append s percent-encoded as a URI path segment or query value
+ * (everything but A-Z a-z 0-9 - _ . ~). */
+int aws_uri_encode(struct buf *b, const char *s);
+
+/*
+ * One call of the write side, in any protocol, with a body. EC2 and query
+ * protocols: form is the parameters after Action and Version. JSON
+ * protocol: json is the request object. REST: path and query as sent
+ * (already percent-encoded; the query in SigV4's canonical order, sorted,
+ * "k=" for empty values), and a body: json, or raw bytes with their
+ * content type. S3 requests with checksum carry the body's
+ * x-amz-checksum-sha256 (the operations whose model says
+ * requestChecksumRequired).
+ */
+struct aws_write {
+	const struct aws_service *svc;
+	const char *region;
+	const char *method; /* NULL: POST; for REST, GET unless a body */
+	const char *operation;
+	const char *form;
+	const struct ejson *json;
+	const char *path, *query;
+	const char *body;
+	size_t body_len;
+	const char *content_type;
+	bool checksum;
+};
+
+/*
+ * Send w with p's client (whose credentials the caller has refreshed).
+ * doc (may be NULL) gets the answer parsed when it has a body (it is left
+ * empty otherwise; release it either way); code (may be NULL, 128 bytes)
+ * gets the AWS error code of a failure. Errors as aws_client_send, whose
+ * message names the service, operation and AWS error code;
+ * ELAVA_E_PARSE for a malformed answer.
+ */
+int aws_write_send(struct aws_provider *p, const struct aws_write *w,
+		   struct aws_doc *doc, char *code, struct elava_error *err);
+
+/* The region r's calls go to: its own, or the provider's when it has
+ * none or is "global" (global services are signed for us-east-1). */
+const char *aws_write_region(const struct aws_provider *p,
+			     const struct resource *r);
+/* The account in r's ARNs: its own, or the provider's. */
+const char *aws_write_account(const struct aws_provider *p,
+			      const struct resource *r);
+/* True for a bucket name that goes into a request path as it is. */
+bool aws_s3_bucket_ok(const char *name);
+
+/*
+ * Tags (tagging.c), through each service's own tag calls. Keys starting
+ * with "aws:" are AWS's and are never set nor removed.
+ *
+ * aws_tags_check: 0 when current's tags can be brought to desired's
+ * (nothing to change counts); ELAVA_E_UNSUPPORTED for a type whose tags
+ * Elava cannot change, ELAVA_E_INVAL when a record lacks what the call
+ * needs (its "arn" attribute where the ARN cannot be built). Makes no
+ * call: the writer checks before it changes anything.
+ * aws_tags_apply: the change (added and changed tags, then removed ones),
+ * in current's region; current may have no tags (a resource just made).
+ */
+int aws_tags_check(struct aws_provider *p, const struct resource *current,
+		   const struct resource *desired, struct elava_error *err);
+int aws_tags_apply(struct aws_provider *p, const struct resource *current,
+		   const struct resource *desired, struct elava_error *err);
+/* EC2 creates: r's tags as TagSpecification.1 for resource type rtype
+ * ("instance", "volume", "security-group"); none when r has none. */
+void aws_tags_spec(struct aws_form *f, const char *rtype,
+		   const struct resource *r);
 
 #endif /* ELAVA_AWS_LIST_INT_H */

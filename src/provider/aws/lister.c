@@ -242,7 +242,7 @@ out:
 	return rc;
 }
 
-static int on_xml_record(xmlNodePtr n, void *ud)
+static int on_xml_record(const struct aws_xel *n, void *ud)
 {
 	struct aws_node item = {n, NULL};
 

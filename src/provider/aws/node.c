@@ -32,11 +32,10 @@ int aws_node_each(const struct aws_node *n, const char *path, aws_node_fn fn,
 	memcpy(name, path, len);
 	name[len] = '\0';
 	if (n->x) {
-		for (xmlNodePtr c = n->x->children; c; c = c->next) {
+		for (const struct aws_xel *c = n->x->child; c; c = c->next) {
 			struct aws_node cn = {c, NULL};
 			int rc;
-			if (c->type != XML_ELEMENT_NODE ||
-			    strcmp((const char *)c->name, name))
+			if (strcmp(c->name, name))
 				continue;
 			if ((rc = aws_node_each(&cn, rest, fn, ud)) || !all)
 				return rc;
@@ -81,11 +80,7 @@ bool aws_node_text(const struct aws_node *n, const char *path, struct buf *out)
 	if (!aws_node_get(n, path, &v))
 		return false;
 	if (v.x) {
-		xmlChar *t = xmlNodeGetContent(v.x);
-		if (!t)
-			return false;
-		buf_puts(out, (const char *)t);
-		xmlFree(t);
+		buf_append(out, v.x->text, v.x->text_len);
 		return true;
 	}
 	switch (ejson_typeof(v.j)) {
@@ -120,25 +115,16 @@ int aws_doc_parse(const char *body, size_t len, bool xml, struct aws_doc *d,
 		d->root.j = d->json;
 		return 0;
 	}
-	if (len > INT32_MAX)
-		return elava_error_set(err, ELAVA_E_TOOBIG,
-				       "XML response too large");
-	d->xml = xmlReadMemory(body, (int)len, NULL, NULL,
-			       XML_PARSE_NONET | XML_PARSE_NOERROR |
-				   XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	if (!d->xml || !xmlDocGetRootElement(d->xml)) {
-		aws_doc_release(d);
-		return elava_error_set(err, ELAVA_E_PARSE,
-				       "malformed or truncated XML response");
-	}
-	d->root.x = xmlDocGetRootElement(d->xml);
+	int rc = aws_xml_parse(body, len, &d->xml, err);
+	if (rc)
+		return rc;
+	d->root.x = aws_xml_root(d->xml);
 	return 0;
 }
 
 void aws_doc_release(struct aws_doc *d)
 {
-	if (d->xml)
-		xmlFreeDoc(d->xml);
+	aws_xml_free(&d->xml);
 	ejson_free(&d->json);
 	memset(d, 0, sizeof(*d));
 }
@@ -154,6 +140,9 @@ static int epoch_parse(const char *s, int64_t *ns)
 	/* 1e11 seconds is the year 5138: larger values are milliseconds. */
 	if (v >= 1e11)
 		v /= 1000;
+	/* Nanoseconds since the epoch end in 2262 (INT64_MAX). */
+	if (v >= 9.2e9)
+		return ELAVA_E_PARSE;
 	*ns = (int64_t)(v * 1e3) * 1000000;
 	return 0;
 }

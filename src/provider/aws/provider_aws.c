@@ -496,6 +496,9 @@ static void aws_destroy(struct provider *base)
 static const struct provider_ops aws_ops = {
     .list = aws_list,
     .types = aws_types_list,
+    .create = aws_write_create,
+    .update = aws_write_update,
+    .remove = aws_write_remove,
     .cancel = aws_cancel,
     .destroy = aws_destroy,
 };
