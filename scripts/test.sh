@@ -69,7 +69,9 @@ if command -v clang >/dev/null; then
       name=${f##*/fuzz_}
       corpus=$(mktemp -d)
       cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
-      if "$f" -runs="${FUZZ_RUNS:-200000}" -max_len=65536 -seed=1 \
+      # UBSan only prints unless told to stop: a finding must fail the run.
+      if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+           "$f" -runs="${FUZZ_RUNS:-200000}" -max_len=65536 -seed=1 \
            "$corpus" >"$corpus.log" 2>&1; then
         pass; echo "fuzz $name: ok"
       else

@@ -7,7 +7,9 @@
  * The first byte picks the type; the rest is the page. Types 0-3 are the
  * fuzz-only entries below, one per protocol shape and every field kind
  * (so the seeds keep their meaning as the provider's tables grow); from 4
- * on, the provider's own types in aws_type_at order. Every record
+ * on, the provider's own types in aws_type_at order (the corpus's
+ * table_<type> pages, captured from the emulator, carry the index their
+ * type had then). Every record
  * delivered must serialise (resource_to_json), and one that validates must
  * read back from that JSON and serialise to the same bytes.
  */

@@ -503,6 +503,25 @@ static void test_json_page_parse_errors(void **state)
 	buf_release(&token);
 }
 
+/* Epoch times as JSON services write them; past 2262 (nanoseconds beyond
+ * int64) they are refused, not overflowed (found by fuzz_aws_page). */
+static void test_epoch_times(void **state)
+{
+	int64_t ns = 0;
+	(void)state;
+
+	assert_int_equal(aws_time_parse("1795300925", &ns), 0);
+	assert_true(ns == INT64_C(1795300925) * 1000000000);
+	assert_int_equal(aws_time_parse("1795301101663", &ns), 0);
+	assert_true(ns == INT64_C(1795301101663) * 1000000);
+	assert_int_equal(aws_time_parse("1795300925.5", &ns), 0);
+	assert_true(ns == INT64_C(1795300925500) * 1000000);
+	assert_int_equal(aws_time_parse("17965300925", &ns), ELAVA_E_PARSE);
+	assert_int_equal(aws_time_parse("99999999999999", &ns), ELAVA_E_PARSE);
+	assert_int_equal(aws_time_parse("9200000000000000", &ns),
+			 ELAVA_E_PARSE);
+}
+
 static void test_json_listing_parse_error(void **state)
 {
 	const struct aws_type *t = NULL;
@@ -548,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_denied_listing_fails_alone),
 	    cmocka_unit_test(test_cancel_while_hanging),
 	    cmocka_unit_test(test_json_page_parse_errors),
+	    cmocka_unit_test(test_epoch_times),
 	    cmocka_unit_test(test_json_listing_parse_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

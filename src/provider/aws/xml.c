@@ -235,12 +235,6 @@ static int parse(struct sax *s, const char *body, size_t len,
 	/* Element names point into the parser's dictionary. */
 	if (s->keep_dict && s->ctxt->dict && !xmlDictReference(s->ctxt->dict))
 		*s->keep_dict = s->ctxt->dict;
-	/* A DOCTYPE declaring entities makes libxml2 build a document to
-	 * hold them, even in SAX mode; it is ours to free. */
-	if (s->ctxt->myDoc) {
-		xmlFreeDoc(s->ctxt->myDoc);
-		s->ctxt->myDoc = NULL;
-	}
 	/* A document type declaration makes the parser start a document of
 	 * its own even without a startDocument handler. */
 	if (s->ctxt->myDoc)
