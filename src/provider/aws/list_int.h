@@ -107,6 +107,8 @@ struct aws_list_ctx {
 	struct buf text;	 /* scratch text */
 	struct buf key;		 /* scratch key */
 	struct elava_error *err; /* the listing's error, for hooks */
+	/* The AWS error code of the last aws_call, "" when it had none. */
+	char error_code[128];
 	/* AWS_PLACED types: how many records each region got. */
 	struct aws_region_count {
 		char region[32];
@@ -222,8 +224,10 @@ void aws_attr_str(struct aws_list_ctx *lc, const char *name, const char *s);
 
 /*
  * One call of a type's service in lc's region (or the service's global
- * endpoint), parsed whole: for hooks. params as in struct aws_type; for
- * REST, params is "path?query" and method "GET" unless given.
+ * endpoint), parsed whole: for hooks. On failure lc->error_code holds the
+ * AWS error code (for answers such as S3's NoSuchTagSet that mean "none").
+ * params as in struct aws_type; for REST, params is "path?query" and method
+ * "GET" unless given.
  */
 int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
 	     const char *region, const char *method, const char *operation,
@@ -329,6 +333,16 @@ struct aws_write {
 };
 
 /*
+ * Build w's request for its protocol and send it with client (lister.c:
+ * the list calls go through it too). ELAVA_E_TOOBIG when it cannot be
+ * built; otherwise as aws_client_send.
+ */
+int aws_send(struct aws_client *client, const struct aws_write *w,
+	     struct aws_response *resp, struct elava_error *err);
+/* True for the protocols that answer in XML. */
+bool aws_protocol_xml(const struct aws_service *svc);
+
+/*
  * Send w with p's client (whose credentials the caller has refreshed).
  * doc (may be NULL) gets the answer parsed when it has a body (it is left
  * empty otherwise; release it either way); code (may be NULL, 128 bytes)
@@ -337,6 +351,12 @@ struct aws_write {
  * ELAVA_E_PARSE for a malformed answer.
  */
 int aws_write_send(struct aws_provider *p, const struct aws_write *w,
+		   struct aws_doc *doc, char *code, struct elava_error *err);
+
+/* aws_write_send of the form f's parameters (its first failure, if any,
+ * is reported instead). */
+int aws_write_form(struct aws_provider *p, const struct aws_service *svc,
+		   const char *region, const char *op, struct aws_form *f,
 		   struct aws_doc *doc, char *code, struct elava_error *err);
 
 /* The region r's calls go to: its own, or the provider's when it has

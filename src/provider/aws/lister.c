@@ -7,6 +7,7 @@
  */
 #include "list_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,18 +252,12 @@ static int on_xml_record(const struct aws_xel *n, void *ud)
 
 /* --------------------------------------------------------------- requests */
 
-int aws_query_param(struct buf *b, const char *key, const char *value)
+int aws_uri_encode(struct buf *b, const char *s)
 {
 	static const char hexd[] = "0123456789ABCDEF";
-	int rc = 0;
+	int rc = buf_grow(b, 0);
 
-	if (b->len)
-		rc = buf_putc(b, '&');
-	if (!rc)
-		rc = buf_puts(b, key);
-	if (!rc)
-		rc = buf_putc(b, '=');
-	for (const unsigned char *p = (const unsigned char *)value; *p && !rc;
+	for (const unsigned char *p = (const unsigned char *)s; *p && !rc;
 	     p++) {
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
@@ -276,20 +271,149 @@ int aws_query_param(struct buf *b, const char *key, const char *value)
 	return rc;
 }
 
+int aws_query_param(struct buf *b, const char *key, const char *value)
+{
+	int rc = 0;
+
+	if (b->len)
+		rc = buf_putc(b, '&');
+	if (!rc)
+		rc = buf_puts(b, key);
+	if (!rc)
+		rc = buf_putc(b, '=');
+	return rc ? rc : aws_uri_encode(b, value);
+}
+
+static void base64(const uint8_t *in, size_t n, char *out)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = abc[v >> 18 & 63];
+		out[o++] = abc[v >> 12 & 63];
+		out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? abc[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+bool aws_protocol_xml(const struct aws_service *svc)
+{
+	return svc->protocol == AWS_PROTO_EC2 ||
+	       svc->protocol == AWS_PROTO_QUERY ||
+	       svc->protocol == AWS_PROTO_REST_XML;
+}
+
+int aws_send(struct aws_client *client, const struct aws_write *w,
+	     struct aws_response *resp, struct elava_error *err)
+{
+	const struct aws_service *svc = w->svc;
+	struct aws_request r = {0};
+	struct buf body, target, ctype, sum_hdr;
+	const char *headers[3] = {NULL};
+	size_t nh = 0;
+	int rc = 0;
+
+	buf_init(&body, 0);
+	buf_init(&target, 0);
+	buf_init(&ctype, 0);
+	buf_init(&sum_hdr, 0);
+	r.operation = w->operation;
+	r.service = svc->name;
+	r.env_id = svc->env_id;
+	r.region = svc->global ? "us-east-1" : w->region;
+	r.method = w->method ? w->method : "POST";
+	switch (svc->protocol) {
+	case AWS_PROTO_EC2:
+	case AWS_PROTO_QUERY:
+		rc = aws_query_param(&body, "Action", w->operation);
+		if (!rc)
+			rc = aws_query_param(&body, "Version", svc->version);
+		if (!rc && w->form && *w->form)
+			rc = buf_putc(&body, '&') || buf_puts(&body, w->form);
+		r.content_type =
+		    "application/x-www-form-urlencoded; charset=utf-8";
+		break;
+	case AWS_PROTO_JSON:
+		rc = w->json ? ejson_dump_canonical(w->json, &body)
+			     : buf_puts(&body, "{}");
+		if (!rc)
+			rc = buf_printf(&target, "%s.%s", svc->target,
+					w->operation) ||
+			     buf_printf(&ctype, "application/x-amz-json-%s",
+					svc->json_version);
+		r.amz_target = target.data;
+		r.content_type = ctype.data;
+		break;
+	case AWS_PROTO_REST_JSON:
+	case AWS_PROTO_REST_XML:
+		r.path = w->path ? w->path : "/";
+		r.query = w->query;
+		if (w->json) {
+			rc = ejson_dump_canonical(w->json, &body);
+			r.content_type = "application/json";
+		} else if (w->body) {
+			rc = buf_append(&body, w->body, w->body_len);
+			r.content_type = w->content_type;
+		}
+		r.method = w->method ? w->method : body.len ? "POST" : "GET";
+		if (svc == &aws_svc_s3 && w->checksum && !rc) {
+			/* The transport adds x-amz-content-sha256; the calls
+			 * whose model says requestChecksumRequired want the
+			 * body's checksum too. */
+			uint8_t h[SHA256_LEN];
+			char b64[48];
+			sha256(body.len ? body.data : "", body.len, h);
+			base64(h, SHA256_LEN, b64);
+			rc = buf_printf(&sum_hdr, "x-amz-checksum-sha256: %s",
+					b64);
+			headers[nh++] = sum_hdr.data;
+			headers[nh++] = "x-amz-sdk-checksum-algorithm: SHA256";
+		}
+		break;
+	}
+	r.headers = nh ? headers : NULL;
+	if (body.len) {
+		r.body = body.data;
+		r.body_len = body.len;
+	}
+	if (rc) {
+		rc = elava_error_set(err, rc < 0 ? rc : ELAVA_E_TOOBIG,
+				     "%s %s: cannot build the request",
+				     svc->name, w->operation);
+		goto out;
+	}
+	rc = aws_client_send(client, &r, resp, err);
+out:
+	buf_release(&body);
+	buf_release(&target);
+	buf_release(&ctype);
+	buf_release(&sum_hdr);
+	return rc;
+}
+
 /* Paging parameters a request adds to the fixed ones; values may be NULL. */
 struct page_args {
 	const char *size_param, *size;
 	const char *token_param, *token;
 };
 
-static int json_body(const char *params, const struct page_args *pa,
-		     struct buf *body, struct elava_error *err)
+/* The fixed JSON parameters with the paging ones added. */
+static int json_params(const char *params, const struct page_args *pa,
+		       struct ejson **out, struct elava_error *err)
 {
 	struct ejson *o = NULL;
-	int rc;
 
-	if ((rc = ejson_parse(params ? params : "{}",
-			      strlen(params ? params : "{}"), &o, err)))
+	*out = NULL;
+	if (ejson_parse(params ? params : "{}", strlen(params ? params : "{}"),
+			&o, err))
 		return elava_error_prefix(err, "request parameters");
 	if (pa->size_param && pa->size)
 		ejson_object_set_take(o, pa->size_param,
@@ -304,95 +428,71 @@ static int json_body(const char *params, const struct page_args *pa,
 		}
 		ejson_object_set_take(o, pa->token_param, v);
 	}
-	rc = ejson_dump_canonical(o, body);
-	ejson_free(&o);
-	return rc;
+	*out = o;
+	return 0;
 }
 
+/* A list or describe call: the table's fixed parameters plus paging. */
 static int send_call(struct aws_list_ctx *lc, const struct aws_service *svc,
 		     const char *region, const char *method,
 		     const char *operation, const char *params,
 		     const struct page_args *pa, struct aws_response *resp,
 		     struct elava_error *err)
 {
-	struct aws_request r = {0};
-	struct buf body = BUF_INIT, path = BUF_INIT, query = BUF_INIT,
-		   target = BUF_INIT, ctype = BUF_INIT;
+	static const struct page_args none = {0};
+	struct aws_write w = {0};
+	struct ejson *json = NULL;
+	struct buf form, path, query;
+	const char *q;
 	int rc = 0;
 
-	buf_init(&body, 0);
+	if (!pa)
+		pa = &none;
+	buf_init(&form, 0);
 	buf_init(&path, 0);
 	buf_init(&query, 0);
-	buf_init(&target, 0);
-	buf_init(&ctype, 0);
-	r.operation = operation;
-	r.service = svc->name;
-	r.env_id = svc->env_id;
-	r.region = svc->global ? "us-east-1" : region;
-	r.method = method ? method : "POST";
+	w.svc = svc;
+	w.region = region;
+	w.method = method;
+	w.operation = operation;
 	switch (svc->protocol) {
 	case AWS_PROTO_EC2:
 	case AWS_PROTO_QUERY:
-		aws_query_param(&body, "Action", operation);
-		aws_query_param(&body, "Version", svc->version);
-		if (params && *params) {
-			buf_putc(&body, '&');
-			buf_puts(&body, params);
-		}
-		if (pa && pa->size_param && pa->size)
-			aws_query_param(&body, pa->size_param, pa->size);
-		if (pa && pa->token_param && pa->token && *pa->token)
-			aws_query_param(&body, pa->token_param, pa->token);
-		r.content_type =
-		    "application/x-www-form-urlencoded; charset=utf-8";
+		if (params && *params)
+			buf_puts(&form, params);
+		if (pa->size_param && pa->size)
+			aws_query_param(&form, pa->size_param, pa->size);
+		if (pa->token_param && pa->token && *pa->token)
+			aws_query_param(&form, pa->token_param, pa->token);
+		w.form = form.data;
 		break;
-	case AWS_PROTO_JSON: {
-		struct page_args none = {0};
-		rc = json_body(params, pa ? pa : &none, &body, err);
-		buf_printf(&target, "%s.%s", svc->target, operation);
-		buf_printf(&ctype, "application/x-amz-json-%s",
-			   svc->json_version);
-		r.amz_target = target.data;
-		r.content_type = ctype.data;
+	case AWS_PROTO_JSON:
+		rc = json_params(params, pa, &json, err);
+		w.json = json;
 		break;
-	}
 	case AWS_PROTO_REST_JSON:
-	case AWS_PROTO_REST_XML: {
-		const char *q = params ? strchr(params, '?') : NULL;
+	case AWS_PROTO_REST_XML:
+		q = params ? strchr(params, '?') : NULL;
 		buf_append(&path, params ? params : "/",
 			   q ? (size_t)(q - params)
 			     : strlen(params ? params : "/"));
 		if (q)
 			buf_puts(&query, q + 1);
-		if (pa && pa->size_param && pa->size)
+		if (pa->size_param && pa->size)
 			aws_query_param(&query, pa->size_param, pa->size);
-		if (pa && pa->token_param && pa->token && *pa->token)
+		if (pa->token_param && pa->token && *pa->token)
 			aws_query_param(&query, pa->token_param, pa->token);
-		r.method = method ? method : "GET";
-		r.path = path.data;
-		r.query = query.len ? query.data : NULL;
+		w.path = path.data;
+		w.query = query.len ? query.data : NULL;
 		break;
 	}
-	}
-	if (!rc && body.len) {
-		r.body = body.data;
-		r.body_len = body.len;
-	}
 	if (!rc)
-		rc = aws_client_send(lc->client, &r, resp, err);
-	buf_release(&body);
+		rc = aws_send(lc->client, &w, resp, err);
+	ejson_free(&json);
+	buf_release(&form);
 	buf_release(&path);
 	buf_release(&query);
-	buf_release(&target);
-	buf_release(&ctype);
 	return rc;
-}
-
-static bool is_xml(const struct aws_service *svc)
-{
-	return svc->protocol == AWS_PROTO_EC2 ||
-	       svc->protocol == AWS_PROTO_QUERY ||
-	       svc->protocol == AWS_PROTO_REST_XML;
 }
 
 int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
@@ -403,6 +503,7 @@ int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
 	int rc;
 
 	memset(doc, 0, sizeof(*doc));
+	lc->error_code[0] = '\0';
 	if (!lc->client)
 		return elava_error_set(err, ELAVA_E_UNSUPPORTED,
 				       "%s %s: no client to call with",
@@ -410,9 +511,12 @@ int aws_call(struct aws_list_ctx *lc, const struct aws_service *svc,
 	aws_response_init(&resp);
 	rc = send_call(lc, svc, region ? region : lc->region, method, operation,
 		       params, NULL, &resp, err);
+	if (rc)
+		snprintf(lc->error_code, sizeof(lc->error_code), "%s",
+			 resp.error_code);
 	if (!rc)
-		rc = aws_doc_parse(resp.body.data, resp.body.len, is_xml(svc),
-				   doc, err);
+		rc = aws_doc_parse(resp.body.data, resp.body.len,
+				   aws_protocol_xml(svc), doc, err);
 	if (rc < 0 && rc != ELAVA_E_NOTFOUND)
 		elava_error_prefix(err, "%s %s", svc->name, operation);
 	aws_response_release(&resp);
@@ -463,7 +567,7 @@ int aws_list_page(struct aws_list_ctx *lc, const char *body, size_t len,
 	const char *slash;
 	int rc;
 
-	if (is_xml(t->svc)) {
+	if (aws_protocol_xml(t->svc)) {
 		slash = strchr(t->items, '/');
 		if (!slash || (size_t)(slash - t->items) >= sizeof(parent))
 			return elava_error_set(err, ELAVA_E_INVAL,

@@ -299,22 +299,6 @@ static const struct qtag qtags[] = {
      "Tags.member", "TagKeys.member", ""},
 };
 
-static int send_form(struct aws_provider *p, const struct aws_service *svc,
-		     const char *region, const char *op, struct aws_form *f,
-		     struct aws_doc *doc, struct elava_error *err)
-{
-	struct aws_write w = {0};
-
-	if (f->rc)
-		return elava_error_set(err, f->rc, "%s %s: request too large",
-				       svc->name, op);
-	w.svc = svc;
-	w.region = region;
-	w.operation = op;
-	w.form = f->b.data;
-	return aws_write_send(p, &w, doc, NULL, err);
-}
-
 static int query_tags(struct aws_provider *p, const struct qtag *q,
 		      const char *region, const char *id,
 		      const struct tag_diff *d, struct elava_error *err)
@@ -331,7 +315,8 @@ static int query_tags(struct aws_provider *p, const struct qtag *q,
 			aws_form_add(&f, d->set[i]->value, "%s.%zu.Value",
 				     q->tag_prefix, i + 1);
 		}
-		rc = send_form(p, q->svc, region, q->tag_op, &f, NULL, err);
+		rc = aws_write_form(p, q->svc, region, q->tag_op, &f, NULL,
+				    NULL, err);
 		aws_form_release(&f);
 	}
 	if (!rc && d->ndel) {
@@ -340,7 +325,8 @@ static int query_tags(struct aws_provider *p, const struct qtag *q,
 		for (size_t i = 0; i < d->ndel; i++)
 			aws_form_add(&f, d->del[i], "%s.%zu%s", q->key_prefix,
 				     i + 1, q->key_suffix);
-		rc = send_form(p, q->svc, region, q->untag_op, &f, NULL, err);
+		rc = aws_write_form(p, q->svc, region, q->untag_op, &f, NULL,
+				    NULL, err);
 		aws_form_release(&f);
 	}
 	return rc;
@@ -395,8 +381,8 @@ static int asg_tags(struct aws_provider *p, const struct resource *cur,
 		aws_form_add(&f, "auto-scaling-group", "Filters.member.1.Name");
 		aws_form_add(&f, name, "Filters.member.1.Values.member.1");
 		aws_form_add(&f, "100", "MaxRecords");
-		rc = send_form(p, &aws_svc_autoscaling, region, "DescribeTags",
-			       &f, &doc, err);
+		rc = aws_write_form(p, &aws_svc_autoscaling, region,
+				    "DescribeTags", &f, &doc, NULL, err);
 		if (!rc)
 			aws_node_each(&doc.root,
 				      "DescribeTagsResult/Tags/member[]",
@@ -420,8 +406,8 @@ static int asg_tags(struct aws_provider *p, const struct resource *cur,
 								     : "false",
 				     "Tags.member.%zu.PropagateAtLaunch", n);
 		}
-		rc = send_form(p, &aws_svc_autoscaling, region,
-			       "CreateOrUpdateTags", &f, NULL, err);
+		rc = aws_write_form(p, &aws_svc_autoscaling, region,
+				    "CreateOrUpdateTags", &f, NULL, NULL, err);
 		aws_form_release(&f);
 	}
 	if (!rc && d->ndel) {
@@ -434,8 +420,8 @@ static int asg_tags(struct aws_provider *p, const struct resource *cur,
 			aws_form_add(&f, d->del[i], "Tags.member.%zu.Key",
 				     i + 1);
 		}
-		rc = send_form(p, &aws_svc_autoscaling, region, "DeleteTags",
-			       &f, NULL, err);
+		rc = aws_write_form(p, &aws_svc_autoscaling, region,
+				    "DeleteTags", &f, NULL, NULL, err);
 		aws_form_release(&f);
 	}
 	for (size_t i = 0; i < pr.n; i++)

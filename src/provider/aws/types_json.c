@@ -51,18 +51,6 @@ static void json_body1(struct buf *b, const char *key, const char *value)
 }
 
 /*
- * Whether a failed call's error carries this AWS error code: the
- * transport writes "<service> <op> in <region>: <Code>: <message>".
- */
-static bool err_code_is(const struct elava_error *e, const char *code)
-{
-	char pat[160];
-
-	snprintf(pat, sizeof(pat), ": %s: ", code);
-	return strstr(e->msg, pat) != NULL;
-}
-
-/*
  * A call whose "not configured" answer is an error (S3's NoSuchTagSet...):
  * 0 with an empty doc (no root) when the error is `absent`.
  */
@@ -74,7 +62,7 @@ static int call_optional(struct aws_list_ctx *lc, const struct aws_service *svc,
 	struct elava_error e = {0};
 	int rc = aws_call(lc, svc, region, "GET", op, params, doc, &e);
 
-	if (rc && err_code_is(&e, absent)) {
+	if (rc && !strcmp(lc->error_code, absent)) {
 		aws_doc_release(doc);
 		return 0;
 	}
@@ -519,9 +507,9 @@ static int sqs_expand(struct aws_list_ctx *lc, const struct aws_node *item,
 out:
 	/* A queue deleted since the list. */
 	if (rc && err &&
-	    (err_code_is(err, "QueueDoesNotExist") ||
-	     err_code_is(err, "AWS.SimpleQueueService."
-			      "NonExistentQueue")))
+	    (!strcmp(lc->error_code, "QueueDoesNotExist") ||
+	     !strcmp(lc->error_code, "AWS.SimpleQueueService."
+				     "NonExistentQueue")))
 		rc = ELAVA_E_NOTFOUND;
 	aws_doc_release(&tags);
 	buf_release(&body);

@@ -47,156 +47,31 @@ void aws_form_add(struct aws_form *f, const char *value, const char *keyfmt,
 		f->rc = aws_query_param(&f->b, key, value);
 }
 
-int aws_uri_encode(struct buf *b, const char *s)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	int rc = buf_grow(b, 0);
-
-	for (const unsigned char *p = (const unsigned char *)s; *p && !rc;
-	     p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		    *p == '.' || *p == '~') {
-			rc = buf_putc(b, (char)*p);
-		} else {
-			char esc[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
-			rc = buf_append(b, esc, 3);
-		}
-	}
-	return rc;
-}
-
-static void base64(const uint8_t *in, size_t n, char *out)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? abc[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
-static bool is_xml(const struct aws_service *svc)
-{
-	return svc->protocol == AWS_PROTO_EC2 ||
-	       svc->protocol == AWS_PROTO_QUERY ||
-	       svc->protocol == AWS_PROTO_REST_XML;
-}
-
 int aws_write_send(struct aws_provider *p, const struct aws_write *w,
 		   struct aws_doc *doc, char *code, struct elava_error *err)
 {
-	const struct aws_service *svc = w->svc;
-	struct aws_request r = {0};
 	struct aws_response resp;
-	struct buf body, target, ctype, sum_hdr;
-	const char *headers[3] = {NULL};
-	size_t nh = 0;
-	int rc = 0;
+	int rc;
 
 	if (doc)
 		memset(doc, 0, sizeof(*doc));
 	if (code)
 		code[0] = '\0';
-	buf_init(&body, 0);
-	buf_init(&target, 0);
-	buf_init(&ctype, 0);
-	buf_init(&sum_hdr, 0);
-	r.operation = w->operation;
-	r.service = svc->name;
-	r.env_id = svc->env_id;
-	r.region = svc->global ? "us-east-1" : w->region;
-	r.method = w->method ? w->method : "POST";
-	switch (svc->protocol) {
-	case AWS_PROTO_EC2:
-	case AWS_PROTO_QUERY:
-		rc = aws_query_param(&body, "Action", w->operation);
-		if (!rc)
-			rc = aws_query_param(&body, "Version", svc->version);
-		if (!rc && w->form && *w->form)
-			rc = buf_putc(&body, '&') || buf_puts(&body, w->form);
-		r.content_type =
-		    "application/x-www-form-urlencoded; charset=utf-8";
-		break;
-	case AWS_PROTO_JSON:
-		rc = w->json ? ejson_dump_canonical(w->json, &body)
-			     : buf_puts(&body, "{}");
-		if (!rc)
-			rc = buf_printf(&target, "%s.%s", svc->target,
-					w->operation) ||
-			     buf_printf(&ctype, "application/x-amz-json-%s",
-					svc->json_version);
-		r.amz_target = target.data;
-		r.content_type = ctype.data;
-		break;
-	case AWS_PROTO_REST_JSON:
-	case AWS_PROTO_REST_XML:
-		r.path = w->path ? w->path : "/";
-		r.query = w->query;
-		if (w->json) {
-			rc = ejson_dump_canonical(w->json, &body);
-			r.content_type = "application/json";
-		} else if (w->body) {
-			rc = buf_append(&body, w->body, w->body_len);
-			r.content_type = w->content_type;
-		}
-		r.method = w->method ? w->method : body.len ? "POST" : "GET";
-		if (svc == &aws_svc_s3 && w->checksum && !rc) {
-			/* The transport adds x-amz-content-sha256; the calls
-			 * whose model says requestChecksumRequired want the
-			 * body's checksum too. */
-			uint8_t h[SHA256_LEN];
-			char b64[48];
-			sha256(body.len ? body.data : "", body.len, h);
-			base64(h, SHA256_LEN, b64);
-			rc = buf_printf(&sum_hdr, "x-amz-checksum-sha256: %s",
-					b64);
-			headers[nh++] = sum_hdr.data;
-			headers[nh++] = "x-amz-sdk-checksum-algorithm: SHA256";
-		}
-		break;
-	}
-	r.headers = nh ? headers : NULL;
-	if (body.len) {
-		r.body = body.data;
-		r.body_len = body.len;
-	}
-	if (rc) {
-		rc = elava_error_set(err, rc < 0 ? rc : ELAVA_E_TOOBIG,
-				     "%s %s: cannot build the request",
-				     svc->name, w->operation);
-		goto out;
-	}
 	aws_response_init(&resp);
-	rc = aws_client_send(p->client, &r, &resp, err);
+	rc = aws_send(p->client, w, &resp, err);
 	if (rc && code)
 		snprintf(code, 128, "%s", resp.error_code);
 	if (!rc && doc && resp.body.len &&
-	    (rc = aws_doc_parse(resp.body.data, resp.body.len, is_xml(svc), doc,
-				err)))
-		elava_error_prefix(err, "%s %s", svc->name, w->operation);
+	    (rc = aws_doc_parse(resp.body.data, resp.body.len,
+				aws_protocol_xml(w->svc), doc, err)))
+		elava_error_prefix(err, "%s %s", w->svc->name, w->operation);
 	aws_response_release(&resp);
-out:
-	buf_release(&body);
-	buf_release(&target);
-	buf_release(&ctype);
-	buf_release(&sum_hdr);
 	return rc;
 }
 
-static int send_form(struct aws_provider *p, const struct aws_service *svc,
-		     const char *region, const char *op, struct aws_form *f,
-		     struct aws_doc *doc, char *code, struct elava_error *err)
+int aws_write_form(struct aws_provider *p, const struct aws_service *svc,
+		   const char *region, const char *op, struct aws_form *f,
+		   struct aws_doc *doc, char *code, struct elava_error *err)
 {
 	struct aws_write w = {0};
 
@@ -390,8 +265,8 @@ static int create_instance(struct aws_provider *p, const struct resource *d,
 	if (token && *token)
 		aws_form_add(&f, token, "ClientToken");
 	aws_tags_spec(&f, "instance", d);
-	rc = send_form(p, &aws_svc_ec2, aws_write_region(p, d), "RunInstances",
-		       &f, &doc, NULL, err);
+	rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, d),
+			    "RunInstances", &f, &doc, NULL, err);
 	if (!rc)
 		rc = new_id(&doc, "instancesSet/item/instanceId",
 			    "RunInstances", id_out, err);
@@ -441,8 +316,8 @@ static int create_volume(struct aws_provider *p, const struct resource *d,
 	if (token && *token)
 		aws_form_add(&f, token, "ClientToken");
 	aws_tags_spec(&f, "volume", d);
-	rc = send_form(p, &aws_svc_ec2, aws_write_region(p, d), "CreateVolume",
-		       &f, &doc, NULL, err);
+	rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, d),
+			    "CreateVolume", &f, &doc, NULL, err);
 	if (!rc)
 		rc = new_id(&doc, "volumeId", "CreateVolume", id_out, err);
 	aws_doc_release(&doc);
@@ -478,8 +353,8 @@ static int create_security_group(struct aws_provider *p,
 	if (vpc)
 		aws_form_add(&f, vpc, "VpcId");
 	aws_tags_spec(&f, "security-group", d);
-	rc = send_form(p, &aws_svc_ec2, aws_write_region(p, d),
-		       "CreateSecurityGroup", &f, &doc, code, err);
+	rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, d),
+			    "CreateSecurityGroup", &f, &doc, code, err);
 	if (rc && !strcmp(code, "InvalidGroup.Duplicate"))
 		rc = recode(err, ELAVA_E_EXISTS);
 	if (!rc)
@@ -720,8 +595,8 @@ static int instance_stopped(struct aws_provider *p, const struct resource *r,
 	aws_form_init(&f);
 	buf_init(&state, 0);
 	aws_form_add(&f, r->id, "InstanceId.1");
-	rc = send_form(p, &aws_svc_ec2, aws_write_region(p, r),
-		       "DescribeInstances", &f, &doc, NULL, err);
+	rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, r),
+			    "DescribeInstances", &f, &doc, NULL, err);
 	if (!rc && !aws_node_text(&doc.root,
 				  "reservationSet/item/instancesSet/item/"
 				  "instanceState/name",
@@ -762,8 +637,8 @@ static int update_instance(struct aws_provider *p, const struct resource *cur,
 	aws_form_init(&f);
 	aws_form_add(&f, cur->id, "InstanceId");
 	aws_form_add(&f, itype, "InstanceType.Value");
-	rc = send_form(p, &aws_svc_ec2, aws_write_region(p, cur),
-		       "ModifyInstanceAttribute", &f, NULL, NULL, err);
+	rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, cur),
+			    "ModifyInstanceAttribute", &f, NULL, NULL, err);
 	aws_form_release(&f);
 	return rc;
 }
@@ -822,8 +697,8 @@ static int update_volume(struct aws_provider *p, const struct resource *cur,
 				     cur->id, old, v);
 	}
 	if (!rc && any && !check)
-		rc = send_form(p, &aws_svc_ec2, aws_write_region(p, cur),
-			       "ModifyVolume", &f, NULL, NULL, err);
+		rc = aws_write_form(p, &aws_svc_ec2, aws_write_region(p, cur),
+				    "ModifyVolume", &f, NULL, NULL, err);
 	aws_form_release(&f);
 	return rc;
 }
@@ -956,8 +831,8 @@ int aws_write_remove(struct provider *base, const struct resource *r,
 			op = "DeleteVolume", param = "VolumeId";
 		aws_form_init(&f);
 		aws_form_add(&f, r->id, "%s", param);
-		rc =
-		    send_form(p, &aws_svc_ec2, region, op, &f, NULL, NULL, err);
+		rc = aws_write_form(p, &aws_svc_ec2, region, op, &f, NULL, NULL,
+				    err);
 		aws_form_release(&f);
 	}
 	if (rc)

@@ -81,3 +81,53 @@ class Checker:
             if x["type"] == rel and x["target"].endswith(":" + target_suffix):
                 return
         self.errs.append(f"{r['id']}: no {rel} relationship to {target_suffix}")
+
+
+# Shared by the per-group modules.
+
+def want_name(a, own):
+    """The Name tag when there is one, else the resource's own name."""
+    tags = a.get("Tags") or {}
+    return tags["Name"] if "Name" in tags else own
+
+
+def get(a, path):
+    """a["A"]["B"] for path "A.B"; None when a step is missing."""
+    v = a
+    for k in path.split("."):
+        v = v.get(k) if isinstance(v, dict) else None
+    return v
+
+
+def rel_ids(r, rel, rtype):
+    """Ids of r's relationships `rel` to resources of type rtype."""
+    out = set()
+    for x in r.get("relationships", []):
+        parts = x["target"].split(":", 4)
+        if x["type"] == rel and len(parts) == 5 and parts[3] == rtype:
+            out.add(parts[4])
+    return out
+
+
+def rels(c, r, rel, rtype, want):
+    c.eq(r, f"relationships {rel} -> {rtype}", set(x for x in want if x),
+         rel_ids(r, rel, rtype))
+
+
+def strs(c, r, attr, want):
+    """A list attribute; Elava always writes it, empty when AWS has none."""
+    c.eq(r, "attributes." + attr, list(want or []), r["attributes"].get(attr))
+
+
+def kms_id(v):
+    if not v:
+        return None
+    if ":key/" in v:
+        return v.split(":key/", 1)[1]
+    if v.startswith("arn:") or v.startswith("alias/"):
+        return None
+    return v
+
+
+def key_rel(c, r, v):
+    rels(c, r, "uses_key", "kms_key", [kms_id(v)] if v else [])

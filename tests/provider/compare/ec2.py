@@ -43,17 +43,10 @@ and the check compares with what moto says; the differences:
 awscli (not moto) detail: a network interface's tags are in "TagSet", not
 "Tags", and fixtures_norm.py leaves them there: tags_of reads both.
 """
-from common import Checker, norm_time
+from common import Checker, get, norm_time
 
 SKIP = object()
 
-
-def get(a, path):
-    """a["A"]["B"] for path "A.B"; None when a step is missing."""
-    v = a
-    for k in path.split("."):
-        v = v.get(k) if isinstance(v, dict) else None
-    return v
 
 
 def text(v):
