@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   gcc meson ninja-build pkg-config
   liblmdb-dev lmdb-utils libjansson-dev libssl-dev
-  libcurl4-openssl-dev libxml2-dev
+  libcurl4-openssl-dev libxml2-dev libyaml-dev
   python3 curl               # the AWS emulator's and fault server's runtime
   libcmocka-dev
   clang libclang-rt-14-dev   # libFuzzer builds of the fuzz targets

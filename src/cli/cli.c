@@ -32,11 +32,18 @@ int cli_fail(const struct elava_error *err)
 
 const char *cli_storage_path(const char *flag)
 {
+	return cli_storage_path_cfg(flag, NULL);
+}
+
+const char *cli_storage_path_cfg(const char *flag, const char *configured)
+{
 	static char path[PATH_MAX];
 	const char *env;
 
 	if (flag && *flag)
 		return flag;
+	if (configured && *configured)
+		return configured;
 	env = getenv("ELAVA_STORAGE_PATH");
 	if (env && *env)
 		return env;
@@ -80,4 +87,28 @@ bool cli_is_flag(const char *arg, const char *name)
 	size_t n = strlen(name);
 
 	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+int cli_list_add(struct cli_list *l, const char *arg)
+{
+	char *copy, *save = NULL;
+
+	if (l->nowned == CLI_LIST_MAX)
+		return ELAVA_E_TOOBIG;
+	copy = xstrdup(arg);
+	l->owned[l->nowned++] = copy;
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (l->n == CLI_LIST_MAX)
+			return ELAVA_E_TOOBIG;
+		l->v[l->n++] = t;
+	}
+	return 0;
+}
+
+void cli_list_release(struct cli_list *l)
+{
+	for (size_t i = 0; i < l->nowned; i++)
+		xfree(l->owned[i]);
+	memset(l, 0, sizeof(*l));
 }

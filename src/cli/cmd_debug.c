@@ -21,39 +21,11 @@
 	"                        [--concurrency N] [--output json|table]\n"    \
 	"       elava debug types"
 
-#define CLI_EXIT_PARTIAL 3
-#define MAX_NAMES	 256
-
-struct names {
-	const char *v[MAX_NAMES];
-	size_t n;
-	char *owned[MAX_NAMES]; /* comma lists split into copies */
-	size_t nowned;
-};
-
-static int add_names(struct names *ns, const char *arg, const char *flag)
+static int add_names(struct cli_list *l, const char *arg, const char *flag)
 {
-	char *copy = xstrdup(arg), *save = NULL;
-
-	if (ns->nowned == MAX_NAMES) {
-		xfree(copy);
-		return cli_usage(DEBUG_USAGE, "too many '%s' options", flag);
-	}
-	ns->owned[ns->nowned++] = copy;
-	for (char *t = strtok_r(copy, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (ns->n == MAX_NAMES)
-			return cli_usage(DEBUG_USAGE,
-					 "too many values for '%s'", flag);
-		ns->v[ns->n++] = t;
-	}
-	return 0;
-}
-
-static void names_release(struct names *ns)
-{
-	for (size_t i = 0; i < ns->nowned; i++)
-		xfree(ns->owned[i]);
+	return cli_list_add(l, arg)
+		   ? cli_usage(DEBUG_USAGE, "too many values for '%s'", flag)
+		   : 0;
 }
 
 struct listing_totals {
@@ -109,7 +81,7 @@ static void on_signal(int sig)
 
 static int debug_list(int argc, char **argv)
 {
-	struct names types = {0}, exclude = {0}, regions = {0};
+	struct cli_list types = {0}, exclude = {0}, regions = {0};
 	struct provider_aws_options o = {0};
 	struct provider_scope scope = {0};
 	struct listing_totals totals = {0};
@@ -188,9 +160,9 @@ static int debug_list(int argc, char **argv)
 		provider_free(&p);
 		buf_release(&totals.line);
 	}
-	names_release(&types);
-	names_release(&exclude);
-	names_release(&regions);
+	cli_list_release(&types);
+	cli_list_release(&exclude);
+	cli_list_release(&regions);
 	fflush(stdout);
 	return rc;
 }

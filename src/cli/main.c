@@ -8,10 +8,20 @@
 #include <string.h>
 
 const struct cli_command cli_commands[] = {
-    {"version", cmd_version, "print the version and build information"},
+    {"scan", cmd_scan,
+     "observe the cloud once: record a revision, show "
+     "what changed"},
+    {"resources", cmd_resources, "the inventory, now or at a past point"},
+    {"history", cmd_history, "every version of one resource"},
+    {"changes", cmd_changes, "the change timeline"},
+    {"diff", cmd_diff, "how the inventory differs between two points"},
+    {"scans", cmd_scans, "the scans recorded, newest first"},
+    {"why", cmd_why, "the audit trail (WAL entries) of one resource"},
+    {"compact", cmd_compact, "forget history older than a point"},
     {"store", cmd_store, "inspect the MVCC store (stat)"},
     {"wal", cmd_wal, "inspect the audit WAL (verify, tail)"},
     {"debug", cmd_debug, "run the provider alone (list, types)"},
+    {"version", cmd_version, "print the version and build information"},
     {NULL, NULL, NULL},
 };
 

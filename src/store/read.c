@@ -736,6 +736,7 @@ int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 		m.created = obj_size(o, "created");
 		m.modified = obj_size(o, "modified");
 		m.disappeared = obj_size(o, "disappeared");
+		m.baseline = ejson_bool_value(ejson_object_get(o, "baseline"));
 		m.status = ejson_string_value(ejson_object_get(o, "status"));
 		st = ejson_string_value(ejson_object_get(o, "start_time"));
 		et = ejson_string_value(ejson_object_get(o, "end_time"));
@@ -821,4 +822,73 @@ int store_stat(struct store *s, struct store_stat *st, struct elava_error *err)
 fail:
 	store__read_end(s, &txn);
 	return store__mdb_error(s, rc, err, "read");
+}
+
+/*
+ * The whole key of a hashed long skey: rebuilt from its newest version that
+ * has a payload (tombstones have none).
+ */
+static int long_real_key(struct store *s, MDB_cursor *vcur, const char *skey,
+			 size_t skeylen, struct buf *out)
+{
+	uint64_t rev = UINT64_MAX, frev;
+	MDB_val v;
+
+	while (
+	    !store__version_at(s, NULL, vcur, skey, skeylen, rev, &frev, &v)) {
+		if (v.mv_size > VERSION_HDR_LEN)
+			return store__real_key(
+			    skey, skeylen,
+			    (const char *)v.mv_data + VERSION_HDR_LEN,
+			    v.mv_size - VERSION_HDR_LEN, out);
+		if (!frev)
+			break;
+		rev = frev - 1;
+	}
+	return ELAVA_E_NOTFOUND;
+}
+
+int store_find_id(struct store *s, const char *id, store_key_fn fn, void *ud,
+		  struct elava_error *err)
+{
+	struct snap sn;
+	struct buf key;
+	MDB_val k, v;
+	size_t idlen = strlen(id);
+	int rc;
+
+	if ((rc = snap_open(s, NULL, s->latest, s->versions, 2, &sn, err)))
+		return rc;
+	buf_init(&key, 0);
+	for (rc = mdb_cursor_get(sn.cur[0], &k, &v, MDB_FIRST); !rc;
+	     rc = mdb_cursor_get(sn.cur[0], &k, &v, MDB_NEXT)) {
+		const char *skey = k.mv_data;
+		size_t skeylen = k.mv_size, scope;
+		if (v.mv_size != LATEST_VAL_LEN)
+			continue;
+		bool live =
+		    !(((const uint8_t *)v.mv_data)[8] & LATEST_TOMBSTONE);
+		if (store__skey_is_long(skey, skeylen)) {
+			if (long_real_key(s, sn.cur[1], skey, skeylen, &key))
+				continue;
+		} else {
+			buf_reset(&key);
+			if (buf_append(&key, skey, skeylen))
+				continue;
+		}
+		scope = resource_key_scope_len(key.data, key.len);
+		if (!scope || key.len - scope - 1 != idlen ||
+		    memcmp(key.data + scope + 1, id, idlen))
+			continue;
+		if ((rc = fn(key.data, live, ud)))
+			goto out;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else
+		rc = store__mdb_error(s, rc, err, "read");
+out:
+	buf_release(&key);
+	snap_close(s, &sn);
+	return rc;
 }

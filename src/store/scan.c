@@ -582,7 +582,8 @@ void store_scan_free(struct store_scan **scp)
 
 struct commit {
 	struct store_scan *sc;
-	bool raced; /* another writer committed since the scan began */
+	bool raced;    /* another writer committed since the scan began */
+	bool baseline; /* the store held no resource before this scan */
 	uint64_t rev;
 	int64_t t;
 	uint32_t seq; /* change event sequence within the revision */
@@ -728,6 +729,22 @@ static int write_observed(struct commit *c, MDB_txn *txn, const char *skey,
 				 (const char *)ov.mv_data + VERSION_HDR_LEN,
 				 ov.mv_size - VERSION_HDR_LEN, json, jsonlen,
 				 &c->fields);
+		if (c->fields.len == 2) {
+			/*
+			 * Only ignored fields differ: the ignore rules changed
+			 * since the stored fingerprint was taken. Adopt the new
+			 * fingerprint without a version or an event, or editing
+			 * the noise list would report every resource modified.
+			 */
+			be64_put(lv, frev);
+			lv[8] = 0;
+			memcpy(lv + 9, fp, RESOURCE_FP_LEN);
+			MDB_val lk = {skeylen, (void *)skey},
+				lval = {sizeof(lv), lv};
+			if ((rc = mdb_put(txn, s->latest, &lk, &lval, 0)))
+				return store__mdb_error(s, rc, err, "write to");
+			return 0;
+		}
 	}
 	if ((rc = put_version(c, txn, skey, skeylen, kind, json, jsonlen, err)))
 		return rc;
@@ -953,13 +970,13 @@ static int scan_meta_json(struct commit *c, uint64_t scan_id, struct buf *out)
 
 	time_format_rfc3339(sc->start_ns, st);
 	time_format_rfc3339(c->t, et);
-	rc = buf_printf(out,
-			"{\"created\":%zu,\"disappeared\":%zu,"
-			"\"duration_ms\":%lld,\"end_time\":\"%s\","
-			"\"error_count\":%zu,\"errors\":[",
-			c->created, c->disappeared,
-			(long long)((c->t - sc->start_ns) / 1000000), et,
-			sc->failed);
+	rc = buf_printf(
+	    out,
+	    "{\"baseline\":%s,\"created\":%zu,\"disappeared\":%zu,"
+	    "\"duration_ms\":%lld,\"end_time\":\"%s\","
+	    "\"error_count\":%zu,\"errors\":[",
+	    c->baseline ? "true" : "false", c->created, c->disappeared,
+	    (long long)((c->t - sc->start_ns) / 1000000), et, sc->failed);
 	for (size_t i = 0; i < sc->scopes.n && !rc; i++) {
 		const struct scope *t = &sc->scopes.v[i];
 		if (!(t->flags & SCOPE_FAILED))
@@ -1039,6 +1056,12 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 	if ((uint64_t)c->t <= last_time)
 		c->t = (int64_t)last_time + 1;
 
+	MDB_stat ls;
+	if ((rc = mdb_stat(txn, s->latest, &ls))) {
+		rc = store__mdb_error(s, rc, err, "read");
+		goto out;
+	}
+	c->baseline = ls.ms_entries == 0;
 	c->raced = current != sc->base_rev;
 	if (c->raced && (rc = reconcile_concurrent(c, txn, current, err)))
 		goto out;
@@ -1083,7 +1106,7 @@ static int commit_fn(struct store *s, MDB_txn *txn, void *ud,
 		c->res->revision = c->rev;
 		c->res->scan_id = scan_seq;
 		c->res->end_ns = c->t;
-		c->res->baseline = current == 0;
+		c->res->baseline = c->baseline;
 	}
 out:
 	close_cursors(c);

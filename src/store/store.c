@@ -446,6 +446,17 @@ int store_open(const struct store_options *opts, struct store **out,
 		return elava_error_set(
 		    err, ELAVA_E_INVAL,
 		    "cannot open store '%s': not a directory", opts->path);
+	} else if (!opts->read_only && st.st_uid != geteuid()) {
+		/*
+		 * Files written here would belong to us and could lock out
+		 * the owner (a daemon's store scanned with sudo, say). Even
+		 * root must not write another user's store.
+		 */
+		return elava_error_set(
+		    err, ELAVA_E_PERM,
+		    "store '%s' belongs to uid %u, not to this user (uid %u): "
+		    "refusing to write to it (run as its owner)",
+		    opts->path, (unsigned)st.st_uid, (unsigned)geteuid());
 	}
 	if (stat(datafile, &st) < 0) {
 		if (errno != ENOENT)

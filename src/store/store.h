@@ -39,7 +39,9 @@ struct store_options {
 
 /*
  * Open (or create) the store at opts->path. Errors: ELAVA_E_NOTFOUND
- * (read_only and no store), ELAVA_E_INVAL (path is not a directory, or a
+ * (read_only and no store), ELAVA_E_PERM (opened for writing but the
+ * directory belongs to another user — refused even for root), ELAVA_E_INVAL
+ * (path is not a directory, or a
  * non-empty directory that is not a store), ELAVA_E_CORRUPT (data file is
  * not an elava store), ELAVA_E_FORMAT (written by a newer format),
  * ELAVA_E_PERM, ELAVA_E_IO. err says which path and why.
@@ -110,7 +112,7 @@ struct store_scan_result {
 	size_t error_count;
 	size_t created, modified, disappeared, unchanged;
 	const char *status; /* "success", "partial", "failed" (static) */
-	bool baseline;	    /* first scan ever recorded in this store */
+	bool baseline;	    /* the store held no resource before this scan */
 };
 
 /*
@@ -176,6 +178,16 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 int store_get(struct store *s, const char *key, uint64_t rev, store_item_fn fn,
 	      void *ud, struct elava_error *err);
 
+/*
+ * Every resource the store knows (live now or gone, and not compacted
+ * away) whose id is `id`, in key order: how a bare id such as "i-0abc" is
+ * turned into keys. Return non-zero from fn to stop; that value is
+ * returned.
+ */
+typedef int (*store_key_fn)(const char *key, bool live, void *ud);
+int store_find_id(struct store *s, const char *id, store_key_fn fn, void *ud,
+		  struct elava_error *err);
+
 struct store_change {
 	uint64_t revision;
 	int64_t time_ns;
@@ -225,8 +237,10 @@ struct store_scan_meta {
 	int64_t duration_ms;
 	size_t resource_count, error_count;
 	size_t created, modified, disappeared;
+	bool baseline; /* the store held no resource before this scan */
 	const char *status;
-	/* Canonical JSON object with the fields above and "scopes". */
+	/* Canonical JSON object with the fields above, "end_time" and
+	 * "errors" [{"error","scope"}]. */
 	const char *json;
 	size_t json_len;
 };

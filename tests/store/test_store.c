@@ -961,6 +961,119 @@ static int get_json(const struct store_item *it, void *ud)
 }
 
 /* One resource at a revision; compaction target by age; diff errors. */
+/*
+ * Editing the ignore list changes fingerprints; a resource whose only
+ * differences are in newly ignored fields must not be reported modified.
+ */
+static void test_ignore_rules_change(void **state)
+{
+	char *dir = new_dir();
+	struct resource_ignore *ign = resource_ignore_new();
+	struct store *s;
+	struct store_scan *sc;
+	struct store_scan_result res;
+	struct store_stat st;
+	struct elava_error err = {0};
+	(void)state;
+
+	s = open_store(dir, 0, 0, NULL);
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-1", "a", 1);
+	add(sc, "us-east-1", "ec2_instance", "i-2", "a", 1);
+	res = commit(&sc);
+	assert_true(res.baseline);
+	assert_int_equal(res.created, 2);
+	store_close(&s);
+
+	assert_int_equal(
+	    resource_ignore_add(ign, "ec2_instance", "attributes.size"), 0);
+	s = open_store(dir, 0, 0, ign);
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-1", "a", 1); /* same bytes */
+	add(sc, "us-east-1", "ec2_instance", "i-2", "a", 7); /* ignored */
+	res = commit(&sc);
+	assert_false(res.baseline);
+	assert_int_equal(res.modified, 0);
+	assert_int_equal(res.unchanged, 2);
+	assert_int_equal(store_stat(s, &st, &err), 0);
+	assert_int_equal(st.versions, 2);
+	assert_int_equal(st.changes, 2);
+
+	/* The adopted fingerprints hold: the same again is unchanged... */
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-1", "a", 3);
+	add(sc, "us-east-1", "ec2_instance", "i-2", "a", 7);
+	res = commit(&sc);
+	assert_int_equal(res.modified, 0);
+	/* ...and a real change is still one, with only its own field. */
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-1", "b", 3);
+	add(sc, "us-east-1", "ec2_instance", "i-2", "a", 7);
+	res = commit(&sc);
+	assert_int_equal(res.modified, 1);
+	assert_int_equal(store_stat(s, &st, &err), 0);
+	assert_int_equal(st.versions, 3);
+	store_close(&s);
+	resource_ignore_free(&ign);
+	xfree(dir);
+}
+
+struct found {
+	struct buf keys;
+	size_t live;
+};
+
+static int found_key(const char *key, bool live, void *ud)
+{
+	struct found *f = ud;
+
+	buf_printf(&f->keys, "%s\n", key);
+	f->live += live;
+	return 0;
+}
+
+/* A bare id names every resource the store knows with it, gone or not. */
+static void test_find_id(void **state)
+{
+	char *dir = new_dir();
+	struct store *s = open_store(dir, 0, 0, NULL);
+	struct store_scan *sc;
+	struct found f = {0};
+	struct elava_error err = {0};
+	(void)state;
+
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-1", "a", 1);
+	add(sc, "us-west-2", "ec2_instance", "i-1", "a", 1);
+	add(sc, "us-east-1", "ec2_instance", "i-10", "a", 1);
+	add(sc, "us-east-1", "ebs_volume", "vol-1", "a", 1);
+	commit(&sc);
+	sc = begin(s);
+	add(sc, "us-east-1", "ec2_instance", "i-10", "a", 1);
+	store_scan_scope_complete(sc, SCOPE_I);
+	store_scan_scope_complete(sc, SCOPE_V);
+	commit(&sc);
+
+	buf_init(&f.keys, 0);
+	assert_int_equal(store_find_id(s, "i-1", found_key, &f, &err), 0);
+	assert_string_equal(f.keys.data,
+			    KEY_I("i-1") "\n"
+					 "aws:123456789012:us-west-2:"
+					 "ec2_instance:i-1\n");
+	assert_int_equal(f.live, 1); /* us-east-1's is gone */
+	buf_reset(&f.keys);
+	f.live = 0;
+	assert_int_equal(store_find_id(s, "vol-1", found_key, &f, &err), 0);
+	assert_string_equal(f.keys.data, SCOPE_V ":vol-1\n");
+	assert_int_equal(f.live, 0);
+	buf_reset(&f.keys);
+	assert_int_equal(store_find_id(s, "i-", found_key, &f, &err), 0);
+	assert_int_equal(f.keys.len, 0);
+	buf_release(&f.keys);
+	store_close(&s);
+	xfree(dir);
+}
+
 static void test_get_and_age(void **state)
 {
 	char *dir = new_dir();
@@ -1123,6 +1236,8 @@ int main(void)
 	    cmocka_unit_test(test_read_only),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_get_and_age),
+	    cmocka_unit_test(test_ignore_rules_change),
+	    cmocka_unit_test(test_find_id),
 	    cmocka_unit_test(test_cached_index_equivalence),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -93,16 +93,17 @@ static void names_free(struct names *ns)
 }
 
 /* The account's enabled regions, or all of them (opted in or not). */
-static int describe_regions(struct aws_provider *p, bool all, struct names *out,
-			    struct elava_error *err)
+static int describe_regions_in(struct aws_provider *p, const char *region,
+			       bool all, struct names *out,
+			       struct elava_error *err)
 {
 	struct aws_list_ctx lc;
 	struct aws_doc doc;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	aws_list_ctx_init(&lc, p->client, p->account, p->region);
-	rc = aws_call(&lc, &aws_svc_ec2, p->region, NULL, "DescribeRegions",
+	aws_list_ctx_init(&lc, p->client, p->account, region);
+	rc = aws_call(&lc, &aws_svc_ec2, region, NULL, "DescribeRegions",
 		      all ? "AllRegions=true" : NULL, &doc, err);
 	if (!rc)
 		aws_node_each(&doc.root, "regionInfo/item[]/regionName",
@@ -114,6 +115,12 @@ static int describe_regions(struct aws_provider *p, bool all, struct names *out,
 	aws_doc_release(&doc);
 	aws_list_ctx_release(&lc);
 	return rc;
+}
+
+static int describe_regions(struct aws_provider *p, bool all, struct names *out,
+			    struct elava_error *err)
+{
+	return describe_regions_in(p, p->region, all, out, err);
 }
 
 /* --------------------------------------------------------------- jobs */
@@ -352,6 +359,59 @@ static int check_types(const char *const *v, size_t n, struct elava_error *err)
 	return 0;
 }
 
+/*
+ * Every region there is (opted in or not), asked once per provider: where
+ * S3 buckets may be, and what a configured region is checked against. A
+ * failure is logged and leaves the list empty (nothing is then checked).
+ */
+static void load_all_regions(struct aws_provider *p)
+{
+	struct names all = {0};
+	struct elava_error rerr = {0};
+
+	if (p->all_regions)
+		return;
+	/*
+	 * The home region may itself be the mistake (the first --region):
+	 * ask the one region every commercial account has before giving up.
+	 */
+	if (describe_regions(p, true, &all, &rerr) &&
+	    (!strcmp(p->region, "us-east-1") ||
+	     describe_regions_in(p, "us-east-1", true, &all, &rerr))) {
+		log_warn("aws", "%s", rerr.msg);
+		return;
+	}
+	p->all_regions = all.v;
+	p->nall_regions = all.n;
+}
+
+/* A configured region AWS does not have fails the whole listing. */
+static int check_regions(struct aws_provider *p, const char *const *v, size_t n,
+			 struct elava_error *err)
+{
+	load_all_regions(p);
+	for (size_t i = 0; i < n && p->nall_regions; i++) {
+		if (has_region(p->all_regions, p->nall_regions, v[i]))
+			continue;
+		struct buf known;
+		buf_init(&known, 0);
+		for (size_t k = 0; k < p->nall_regions; k++) {
+			if (known.len > 360) { /* the message has a cap */
+				buf_puts(&known, ", ...");
+				break;
+			}
+			buf_printf(&known, "%s%s", k ? ", " : "",
+				   p->all_regions[k]);
+		}
+		elava_error_set(err, ELAVA_E_INVAL,
+				"unknown region '%s' (AWS has: %s)", v[i],
+				known.data ? known.data : "");
+		buf_release(&known);
+		return ELAVA_E_INVAL;
+	}
+	return 0;
+}
+
 static int aws_list(struct provider *base, const struct provider_scope *scope,
 		    const struct provider_callbacks *cb,
 		    struct elava_error *err)
@@ -380,6 +440,8 @@ static int aws_list(struct provider *base, const struct provider_scope *scope,
 	} else {
 		regions = s->nregions ? s->regions : one;
 		nregions = s->nregions ? s->nregions : 1;
+		if ((rc = check_regions(p, regions, nregions, err)))
+			return rc;
 	}
 	run.p = p;
 	run.cb = cb;
@@ -391,16 +453,8 @@ static int aws_list(struct provider *base, const struct provider_scope *scope,
 		    in_list(s->exclude_types, s->nexclude, t->type))
 			continue;
 		/* Where S3 buckets may be: every region there is. */
-		if ((t->flags & AWS_PLACED) && !p->all_regions) {
-			struct names all = {0};
-			struct elava_error rerr = {0};
-			if (!describe_regions(p, true, &all, &rerr)) {
-				p->all_regions = all.v;
-				p->nall_regions = all.n;
-			} else {
-				log_warn("aws", "%s", rerr.msg);
-			}
-		}
+		if (t->flags & AWS_PLACED)
+			load_all_regions(p);
 		for (size_t g = 0; g < (once ? 1 : nregions); g++) {
 			run.jobs[run.njobs].t = t;
 			run.jobs[run.njobs++].region =
