@@ -103,6 +103,13 @@ for k in list_s download_s null_parse_s bytes awscli_s peak_rss_mb list_vs_floor
   case "$out" in *"\"$k\":"*) ;; *) fail "bench list lacks $k: $out" ;; esac
 done
 case "$out" in *'"instances":2000,'*) pass ;; *) fail "bench list: $out" ;; esac
+out=$(build/elava-bench scan --resources 2000 --json)
+for k in first_scan_s second_scan_s second_scan_cpu_s cpu_share server_cpu_s \
+         peak_rss_anon_mb peak_rss_mb api_calls api_calls_min churn_introduced \
+         changes_detected changes_match; do
+  case "$out" in *"\"$k\":"*) ;; *) fail "bench scan lacks $k: $out" ;; esac
+done
+case "$out" in *'"resources":2000,'*) pass ;; *) fail "bench scan: $out" ;; esac
 
 echo
 echo "elava tests: $passed passed, $failed failed"

@@ -136,6 +136,9 @@ void cli_json_begin(struct cli_json_array *a, FILE *f);
 void cli_json_item(struct cli_json_array *a, const char *json, size_t len);
 void cli_json_end(struct cli_json_array *a);
 
+/* Text word-wrapped to the width, each line after `indent`. */
+void cli_print_wrapped(FILE *f, const char *indent, const char *text);
+
 /* "2026-11-21 10:00:00" (UTC), for tables. */
 #define CLI_TIME_LEN 20
 void cli_time_short(int64_t ns, char out[CLI_TIME_LEN]);

@@ -251,11 +251,13 @@ static void print_table(struct store *s, const struct engine_scan_report *rep)
 		printf("\n%zu listing%s failed; their resources were kept as "
 		       "they were:\n",
 		       rep->nfailures, rep->nfailures == 1 ? "" : "s");
-		for (size_t i = 0; i < rep->nfailures; i++)
-			printf("  %s%s%s: %s\n", cli_color_on(color, CLI_RED),
+		for (size_t i = 0; i < rep->nfailures; i++) {
+			printf("  %s%s%s\n", cli_color_on(color, CLI_RED),
 			       rep->failures[i].scope,
-			       cli_color_off(color, CLI_RED),
-			       rep->failures[i].reason);
+			       cli_color_off(color, CLI_RED));
+			cli_print_wrapped(stdout, "    ",
+					  rep->failures[i].reason);
+		}
 	}
 	putchar('\n');
 	if (r->baseline) {
@@ -304,8 +306,10 @@ static void print_json(const struct engine_scan_report *rep)
 	ejson_object_set_take(o, "baseline", ejson_bool(r->baseline));
 	ejson_object_set_take(o, "start_time", ejson_string(st, strlen(st)));
 	ejson_object_set_take(o, "end_time", ejson_string(et, strlen(et)));
-	ejson_object_set_take(o, "duration_ms",
-			      ejson_int((int64_t)(rep->duration_ns / 1000000)));
+	/* The scan's own span, as `elava scans` reports it. */
+	ejson_object_set_take(
+	    o, "duration_ms",
+	    ejson_int((int64_t)((r->end_ns - r->start_ns) / 1000000)));
 	ejson_object_set_take(o, "resource_count",
 			      ejson_int((int64_t)r->resource_count));
 	ejson_object_set_take(o, "error_count",
@@ -391,8 +395,9 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 	po.concurrency = cfg->concurrency;
 	po.requests_per_second = cfg->requests_per_second;
 
-	/* The cloud first: bad credentials must not create a store. */
-	if (provider_aws_new(&po, &p, &err)) {
+	/* The cloud first: bad credentials or scope must not create a store. */
+	if (provider_aws_new(&po, &p, &err) ||
+	    provider_check(p, &scope, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -298,3 +298,25 @@ void cli_duration(int64_t ns, char *out, size_t n)
 	else
 		snprintf(out, n, "%.1f h", s / 3600);
 }
+
+void cli_print_wrapped(FILE *f, const char *indent, const char *text)
+{
+	size_t width = cli_term_width(f), ind = strlen(indent);
+	size_t room = width > ind + 20 ? width - ind : 20;
+
+	while (*text) {
+		size_t len = strlen(text), cut = len;
+		if (text_width(text) > room) {
+			/* The last space that keeps the line within room. */
+			cut = prefix_bytes(text, room);
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (!cut) /* one long word: cut it */
+				cut = prefix_bytes(text, room);
+		}
+		fprintf(f, "%s%.*s\n", indent, (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}

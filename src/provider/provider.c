@@ -3,6 +3,12 @@
  */
 #include "provider/provider_int.h"
 
+int provider_check(struct provider *p, const struct provider_scope *scope,
+		   struct elava_error *err)
+{
+	return p->ops->check(p, scope, err);
+}
+
 int provider_list(struct provider *p, const struct provider_scope *scope,
 		  const struct provider_callbacks *cb, struct elava_error *err)
 {

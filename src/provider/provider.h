@@ -59,6 +59,15 @@ int provider_list(struct provider *p, const struct provider_scope *scope,
 		  const struct provider_callbacks *cb, struct elava_error *err);
 
 /*
+ * Check a scope without listing it: every type known, every configured
+ * region one the cloud has. provider_list makes the same checks; this lets
+ * a caller refuse bad input before it creates anything. Errors:
+ * ELAVA_E_INVAL (err names the type or region), ELAVA_E_AUTH.
+ */
+int provider_check(struct provider *p, const struct provider_scope *scope,
+		   struct elava_error *err);
+
+/*
  * Listing scopes outside (account, region, type): a type listed once per
  * account is in region "global"; S3 buckets, listed once, carry their own
  * region and their listing reports a status for every region.

@@ -11,6 +11,8 @@ struct provider_ops {
 	int (*list)(struct provider *p, const struct provider_scope *scope,
 		    const struct provider_callbacks *cb,
 		    struct elava_error *err);
+	int (*check)(struct provider *p, const struct provider_scope *scope,
+		     struct elava_error *err);
 	const char *const *(*types)(const struct provider *p);
 	int (*create)(struct provider *p, const struct resource *desired,
 		      const char *token, char **id_out,

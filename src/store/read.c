@@ -497,8 +497,10 @@ int store_changes(struct store *s, uint64_t from, uint64_t to,
 			continue;
 		memset(&ch, 0, sizeof(ch));
 		ch.revision = be64_get(k.mv_data);
-		if (ch.revision > to)
+		if (ch.revision > to) {
+			rc = MDB_NOTFOUND; /* the end of the window */
 			break;
+		}
 		ch.kind = (enum store_change_kind)p[0];
 		ch.time_ns = (int64_t)be64_get(p + 1);
 		buf_reset(&key);
@@ -557,6 +559,26 @@ static int cmp_keys(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* When revision rev was committed (its scan's end_time); 0 if unknown. */
+static int64_t revision_time(MDB_txn *txn, struct store *s, uint64_t rev)
+{
+	uint8_t k8[8];
+	MDB_val k = {8, k8}, v;
+	struct ejson *o = NULL;
+	int64_t t = 0;
+
+	be64_put(k8, rev);
+	if (!mdb_get(txn, s->scans, &k, &v) &&
+	    !ejson_parse(v.mv_data, v.mv_size, &o, NULL)) {
+		const char *et =
+		    ejson_string_value(ejson_object_get(o, "end_time"));
+		if (et && time_parse_rfc3339(et, &t))
+			t = 0;
+	}
+	ejson_free(&o);
+	return t;
+}
+
 int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 	       void *ud, struct elava_error *err)
 {
@@ -568,6 +590,7 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 	struct buf fields, event, key;
 	uint8_t start[8];
 	MDB_val k = {8, start}, v;
+	int64_t btime;
 	int rc;
 
 	buf_init(&fields, 0);
@@ -606,7 +629,9 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		goto out;
 	}
 	rc = 0;
-	qsort(keys, nkeys, sizeof(*keys), cmp_keys);
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), cmp_keys);
+	btime = revision_time(txn, s, b);
 	for (size_t i = 0; i < nkeys && !rc; i++) {
 		MDB_val va, vb;
 		uint64_t ra, rb;
@@ -659,13 +684,7 @@ int store_diff(struct store *s, uint64_t a, uint64_t b, store_change_fn fn,
 		memcpy(typebuf, type, typelen);
 		typebuf[typelen] = '\0';
 		ch.revision = b;
-		ch.time_ns = 0;
-		MDB_val tv;
-		uint64_t tr;
-		if (!store__version_at(s, txn, vcur, keys[i].data, keys[i].len,
-				       b, &tr, &tv))
-			ch.time_ns =
-			    (int64_t)be64_get((const uint8_t *)tv.mv_data + 1);
+		ch.time_ns = btime;
 		ch.key = key.data;
 		ch.type = typebuf;
 		ch.fields_json = fields.data;
@@ -815,8 +834,10 @@ int store_stat(struct store *s, struct store_stat *st, struct elava_error *err)
 		goto fail;
 	st->map_bytes = info.me_mapsize;
 	snprintf(datafile, sizeof(datafile), "%s/data.mdb", s->path);
+	/* Blocks, not the length: a writer sizes the file to its map
+	 * (MDB_WRITEMAP), and only what is allocated takes disk. */
 	if (stat(datafile, &fst) == 0)
-		st->file_bytes = (uint64_t)fst.st_size;
+		st->file_bytes = (uint64_t)fst.st_blocks * 512;
 	store__read_end(s, &txn);
 	return 0;
 fail:

@@ -1139,7 +1139,7 @@ int store_scan_commit(struct store_scan *sc, struct store_scan_result *res,
 	if ((rc = store__map_reserve(sc->s,
 				     sc->spool.size * 2 +
 					 sc->resource_count * 64 +
-					 ((uint64_t)16 << 20),
+					 ((uint64_t)1 << 20),
 				     err)))
 		return rc;
 	log_debug("store",

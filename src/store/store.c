@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)256 << 20)
 #define MIN_MAP_GROWTH	 ((size_t)64 << 20)
+/* Disk reserved ahead of any write transaction (see reserve_blocks). */
+#define WRITE_RESERVE ((uint64_t)512 << 10)
 
 const char *store_path(const struct store *s)
 {
@@ -198,28 +201,66 @@ static int grow_map(struct store *s, struct elava_error *err)
 	return map_resize(s, want, err);
 }
 
-int store__map_reserve(struct store *s, uint64_t extra, struct elava_error *err)
+/* The high-water mark: bytes up to the last page in use. */
+static uint64_t used_bytes(struct store *s)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	uint64_t used, want;
 
 	if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms))
 		return 0;
-	used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
-	want = used + extra;
+	return ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+}
+
+/*
+ * The store is mapped writable (MDB_WRITEMAP: written pages are the file's
+ * page cache, not private memory), so a page past the file's allocated
+ * blocks gets its block from the kernel when first written, and a full
+ * disk would then kill the process with SIGBUS. Reserving the blocks a
+ * transaction may write beforehand turns that into an ordinary ENOSPC,
+ * before anything is written. New pages are taken after the high-water
+ * mark; freed pages below it already have their blocks.
+ */
+static int reserve_blocks(struct store *s, uint64_t extra,
+			  struct elava_error *err)
+{
+	uint64_t used = used_bytes(s);
+	int fd;
+
+	if (!used || mdb_env_get_fd(s->env, &fd))
+		return 0;
+	if (used + extra > s->map_size)
+		extra = used < s->map_size ? s->map_size - used : 0;
+	if (!extra || !fallocate(fd, 0, (off_t)used, (off_t)extra))
+		return 0;
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return 0; /* no reservation on this filesystem: best effort */
+	return elava_error_set(err, elava_errno_code(errno),
+			       "cannot reserve %llu MB of disk for a commit to "
+			       "store '%s': %s",
+			       (unsigned long long)(extra >> 20), s->path,
+			       strerror(errno));
+}
+
+int store__map_reserve(struct store *s, uint64_t extra, struct elava_error *err)
+{
+	uint64_t want = used_bytes(s) + extra;
+	int rc;
+
 	if (s->max_map_size && want > s->max_map_size)
 		want = s->max_map_size; /* the commit will say it is full */
-	if (want <= s->map_size)
-		return 0;
-	/* Grow in generous steps: each resize is a remap. */
-	if (want < s->map_size * 2)
-		want = s->map_size * 2;
-	if (s->max_map_size && want > s->max_map_size)
-		want = s->max_map_size;
-	log_info("store", "growing map of '%s' from %zu to %llu bytes", s->path,
-		 s->map_size, (unsigned long long)want);
-	return map_resize(s, (size_t)want, err);
+	if (want > s->map_size) {
+		/* Grow in generous steps: each resize is a remap. */
+		if (want < s->map_size * 2)
+			want = s->map_size * 2;
+		if (s->max_map_size && want > s->max_map_size)
+			want = s->max_map_size;
+		log_info("store", "growing map of '%s' from %zu to %llu bytes",
+			 s->path, s->map_size, (unsigned long long)want);
+		if ((rc = map_resize(s, (size_t)want, err)))
+			return rc;
+	}
+	return reserve_blocks(s, extra, err);
 }
 
 static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn,
@@ -267,9 +308,10 @@ int store__write(struct store *s, store_write_fn fn, void *ud,
 				       "store '%s' is open read-only", s->path);
 	for (;;) {
 		MDB_txn *txn = NULL;
-		int rc = txn_begin(s, 0, &txn, err);
+		/* Every write needs a few new pages (copy on write). */
+		int rc = reserve_blocks(s, WRITE_RESERVE, err);
 
-		if (rc)
+		if (rc || (rc = txn_begin(s, 0, &txn, err)))
 			return rc;
 		rc = fn(s, txn, ud, err);
 		if (rc) {
@@ -496,8 +538,9 @@ int store_open(const struct store_options *opts, struct store **out,
 	mdb_env_set_maxdbs(s->env, 8);
 	mdb_env_set_maxreaders(s->env, 256);
 	mdb_env_set_mapsize(s->env, s->map_size);
-	if (s->read_only)
-		flags |= MDB_RDONLY;
+	/* Pages a writer dirties live in the map, not in private memory
+	 * (see reserve_blocks for the disk-full side of that). */
+	flags |= s->read_only ? MDB_RDONLY : MDB_WRITEMAP;
 	rc = mdb_env_open(s->env, s->path, flags, 0600);
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
 		rc = elava_error_set(err, ELAVA_E_CORRUPT,

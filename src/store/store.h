@@ -260,7 +260,7 @@ struct store_stat {
 	uint64_t versions;	     /* stored versions incl. tombstones */
 	uint64_t changes;	     /* stored change events */
 	uint64_t scans;
-	uint64_t file_bytes; /* data.mdb size on disk */
+	uint64_t file_bytes; /* data.mdb's allocated blocks, bytes */
 	uint64_t used_bytes; /* high-water mark (last page × page size) */
 	uint64_t free_bytes; /* pages below the mark free for reuse */
 	uint64_t map_bytes;  /* current map size */

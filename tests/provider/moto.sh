@@ -54,3 +54,22 @@ moto_stop() {
 	[ -n "${MOTO_LOG:-}" ] && rm -f "$MOTO_LOG"
 	MOTO_PID=
 }
+
+# A clean environment for a test against moto: nothing from the caller's
+# environment steers elava or awscli, dummy credentials, no profile files,
+# no instance metadata, HOME inside the test's directory.
+moto_isolate() { # DIR
+	local v
+	for v in $(compgen -e); do
+		case $v in
+		ELAVA_BIN) ;;
+		ELAVA_* | AWS_*) unset "$v" ;;
+		esac
+	done
+	unset COLUMNS NO_COLOR XDG_DATA_HOME
+	export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+	export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null
+	export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER='' AWS_EC2_METADATA_DISABLED=true
+	export HOME="$1/home"
+	mkdir -p "$HOME"
+}

@@ -412,6 +412,24 @@ static int check_regions(struct aws_provider *p, const char *const *v, size_t n,
 	return 0;
 }
 
+static int aws_check(struct provider *base, const struct provider_scope *scope,
+		     struct elava_error *err)
+{
+	static const struct provider_scope none = {0};
+	struct aws_provider *p = (struct aws_provider *)base;
+	const struct provider_scope *s = scope ? scope : &none;
+	const char *const one[] = {p->region};
+	int rc;
+
+	if ((rc = check_types(s->types, s->ntypes, err)) ||
+	    (rc = check_types(s->exclude_types, s->nexclude, err)))
+		return rc;
+	if (s->all_regions)
+		return 0; /* whatever DescribeRegions says is enabled */
+	return s->nregions ? check_regions(p, s->regions, s->nregions, err)
+			   : check_regions(p, one, 1, err);
+}
+
 static int aws_list(struct provider *base, const struct provider_scope *scope,
 		    const struct provider_callbacks *cb,
 		    struct elava_error *err)
@@ -549,6 +567,7 @@ static void aws_destroy(struct provider *base)
 
 static const struct provider_ops aws_ops = {
     .list = aws_list,
+    .check = aws_check,
     .types = aws_types_list,
     .create = aws_write_create,
     .update = aws_write_update,

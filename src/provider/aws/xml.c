@@ -17,6 +17,7 @@
 
 #define MAX_DEPTH   64
 #define ARENA_BLOCK (64 * 1024)
+#define XML_SLICE   (64 * 1024) /* bytes fed to the parser at a time */
 
 /* ----------------------------------------------------------------- arena */
 
@@ -229,7 +230,18 @@ static int parse(struct sax *s, const char *body, size_t len,
 				       "cannot create an XML parser");
 	xmlCtxtUseOptions(s->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
 				       XML_PARSE_NOWARNING);
-	prc = xmlParseChunk(s->ctxt, body, (int)len, 1);
+	/*
+	 * In slices: given the whole body at once, libxml2 would first copy
+	 * it into its own input buffer (megabytes per EC2 page).
+	 */
+	prc = 0;
+	for (size_t off = 0; !prc && !s->rc && off < len;) {
+		size_t n = len - off < XML_SLICE ? len - off : XML_SLICE;
+		prc = xmlParseChunk(s->ctxt, body + off, (int)n, 0);
+		off += n;
+	}
+	if (!prc && !s->rc)
+		prc = xmlParseChunk(s->ctxt, NULL, 0, 1);
 	if (!s->rc && (prc || !s->ctxt->wellFormed))
 		s->rc = ELAVA_E_PARSE;
 	/* Element names point into the parser's dictionary. */
