@@ -110,6 +110,8 @@ for k in first_scan_s second_scan_s second_scan_cpu_s cpu_share server_cpu_s \
   case "$out" in *"\"$k\":"*) ;; *) fail "bench scan lacks $k: $out" ;; esac
 done
 case "$out" in *'"resources":2000,'*) pass ;; *) fail "bench scan: $out" ;; esac
+# The second scan must report exactly the churn the server introduced.
+case "$out" in *'"changes_match":true'*) pass ;; *) fail "bench scan changes: $out" ;; esac
 
 echo
 echo "elava tests: $passed passed, $failed failed"

@@ -25,8 +25,8 @@
 
 static const struct cli_column change_cols[] = {
     {"REV", 0, 0, 0, false, true},     {"TIME", 0, 0, 0, false, false},
-    {"CHANGE", 0, 0, 0, false, false}, {"TYPE", 10, 0, 2, false, false},
-    {"ID", 12, 0, 1, true, false},     {"FIELDS", 6, 0, 3, false, false},
+    {"CHANGE", 0, 0, 0, false, false}, {"TYPE", 10, 0, 3, false, false},
+    {"ID", 12, 0, 1, true, false},     {"FIELDS", 10, 0, 2, false, false},
 };
 
 struct cli_table *cli_change_table(bool with_revision)
@@ -67,8 +67,11 @@ void cli_change_row(struct cli_table *t, const struct store_change *c,
 	struct buf fields;
 
 	snprintf(rev, sizeof(rev), "%llu", (unsigned long long)c->revision);
+	/* "11-21 10:00": month, day and minute; the ids need the room (the
+	 * JSON output has the whole time). */
 	cli_time_short(c->time_ns, when);
-	when[16] = '\0'; /* to the minute: the ids need the room */
+	memmove(when, when + 5, 11);
+	when[11] = '\0';
 	buf_init(&fields, 0);
 	field_paths(c->fields_json, &fields);
 	const char *cells[] = {rev,

@@ -21,6 +21,7 @@ struct history_ctx {
 	uint64_t *baselines;
 	size_t nbaselines;
 	size_t width;
+	size_t shown; /* versions printed so far */
 };
 
 /* A JSON value cut to fit `room` columns ("absent" for null). */
@@ -83,15 +84,18 @@ static int show_version(const struct store_change *ch, void *ud)
 		cli_json_item(&c->json, ch->event_json, ch->event_len);
 		return 0;
 	}
+	const char *note = "";
+	if (baseline && ch->kind == STORE_CHANGE_CREATED)
+		note = " (baseline: first scan)";
+	else if (!c->shown && ch->kind == STORE_CHANGE_MODIFIED)
+		note = " (the versions before it were compacted)";
+	c->shown++;
 	cli_time_short(ch->time_ns, when);
 	printf("revision %-6llu %s  %s%s%s%s\n",
 	       (unsigned long long)ch->revision, when,
 	       cli_color_on(c->color, kind_color[ch->kind]),
 	       store_change_kind_name(ch->kind),
-	       cli_color_off(c->color, kind_color[ch->kind]),
-	       baseline && ch->kind == STORE_CHANGE_CREATED
-		   ? " (baseline: first scan)"
-		   : "");
+	       cli_color_off(c->color, kind_color[ch->kind]), note);
 	if (ch->kind == STORE_CHANGE_MODIFIED)
 		print_fields(c, ch->fields_json);
 	return 0;
