@@ -140,5 +140,8 @@ bool awsfake_reply_ec2_error(const struct awsfake_request *rq, const char *code,
 			     const char *msg);
 /* STS GetCallerIdentity for AWSFAKE_ACCOUNT. */
 bool awsfake_reply_caller_identity(const struct awsfake_request *rq);
+/* EC2 DescribeRegions: three regions enabled; with AllRegions=true, two
+ * more that are not opted in. */
+bool awsfake_reply_describe_regions(const struct awsfake_request *rq);
 
 #endif

@@ -379,3 +379,41 @@ void awsfake_serve(const struct awsfake_listener *l, size_t n, int ctl,
 		}
 	}
 }
+
+/* Three regions enabled; with AllRegions=true, two more not opted in. */
+bool awsfake_reply_describe_regions(const struct awsfake_request *rq)
+{
+	static const char *const regions[][2] = {
+	    {"us-east-1", "opt-in-not-required"},
+	    {"us-west-2", "opt-in-not-required"},
+	    {"eu-west-1", "opt-in-not-required"},
+	    {"af-south-1", "not-opted-in"},
+	    {"ap-east-1", "not-opted-in"},
+	};
+	struct buf b = BUF_INIT, v = BUF_INIT;
+	bool all, ok;
+
+	buf_init(&b, 0);
+	buf_init(&v, 0);
+	all = awsfake_param(rq, "AllRegions", &v) && !strcmp(v.data, "true");
+	buf_release(&v);
+	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<DescribeRegionsResponse xmlns=\"" AWSFAKE_EC2_NS "\">\n"
+		     " <requestId>0badc0de-5ca1-4e1d-b3c4-000000000001"
+		     "</requestId>\n");
+	buf_puts(&b, " <regionInfo>\n");
+	for (size_t i = 0; i < ARRAY_SIZE(regions); i++)
+		if (all || strcmp(regions[i][1], "not-opted-in"))
+			buf_printf(&b,
+				   "  <item>\n"
+				   "   <regionName>%s</regionName>\n"
+				   "   <regionEndpoint>ec2.%s.amazonaws.com"
+				   "</regionEndpoint>\n"
+				   "   <optInStatus>%s</optInStatus>\n"
+				   "  </item>\n",
+				   regions[i][0], regions[i][0], regions[i][1]);
+	buf_puts(&b, " </regionInfo>\n</DescribeRegionsResponse>\n");
+	ok = awsfake_reply(rq, 200, "AmazonEC2", b.data, b.len);
+	buf_release(&b);
+	return ok;
+}

@@ -149,6 +149,8 @@ static bool handle(const struct awsfake_request *rq, void *ud)
 	awsfake_param(rq, "NextToken", &tok);
 	if (action.len && !strcmp(action.data, "GetCallerIdentity")) {
 		ok = awsfake_reply_caller_identity(rq);
+	} else if (action.len && !strcmp(action.data, "DescribeRegions")) {
+		ok = awsfake_reply_describe_regions(rq);
 	} else if (action.len && !strcmp(action.data, "DescribeInstances")) {
 		if ((tok.len &&
 		     (!awsfake_token_parse(tok.data, &page) || page == 0)) ||

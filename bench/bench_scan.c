@@ -225,44 +225,6 @@ static int response_head(char *out, size_t n, const char *action)
 			action, seq, seq * 2654435761u);
 }
 
-/* Three regions enabled; with AllRegions=true, two more not opted in. */
-static bool describe_regions(struct server_state *st,
-			     const struct awsfake_request *rq, struct buf *v)
-{
-	static const char *const regions[][2] = {
-	    {"us-east-1", "opt-in-not-required"},
-	    {"us-west-2", "opt-in-not-required"},
-	    {"eu-west-1", "opt-in-not-required"},
-	    {"af-south-1", "not-opted-in"},
-	    {"ap-east-1", "not-opted-in"},
-	};
-	bool all =
-	    awsfake_param(rq, "AllRegions", v) && !strcmp(v->data, "true");
-	struct buf b = BUF_INIT;
-	char head[512];
-	bool ok;
-
-	buf_init(&b, 0);
-	buf_append(
-	    &b, head,
-	    (size_t)response_head(head, sizeof(head), "DescribeRegions"));
-	buf_puts(&b, " <regionInfo>\n");
-	for (size_t i = 0; i < ARRAY_SIZE(regions); i++)
-		if (all || strcmp(regions[i][1], "not-opted-in"))
-			buf_printf(&b,
-				   "  <item>\n"
-				   "   <regionName>%s</regionName>\n"
-				   "   <regionEndpoint>ec2.%s.amazonaws.com"
-				   "</regionEndpoint>\n"
-				   "   <optInStatus>%s</optInStatus>\n"
-				   "  </item>\n",
-				   regions[i][0], regions[i][0], regions[i][1]);
-	buf_puts(&b, " </regionInfo>\n</DescribeRegionsResponse>\n");
-	ok = awsfake_reply(rq, 200, "AmazonEC2", b.data, b.len);
-	buf_release(&b);
-	return ok;
-}
-
 /* One page of a type: MaxResults records (at most the API's largest page)
  * from where NextToken says, and a nextToken when more follow. */
 static bool describe_page(struct server_state *st, const struct record_set *s,
@@ -334,7 +296,7 @@ static bool handle(const struct awsfake_request *rq, void *ud)
 		if (s)
 			ok = describe_page(st, s, rq, &v);
 		else if (!strcmp(action.data, "DescribeRegions"))
-			ok = describe_regions(st, rq, &v);
+			ok = awsfake_reply_describe_regions(rq);
 		else
 			ok = fail(st, rq, "InvalidAction",
 				  "This account's bench has no such records");

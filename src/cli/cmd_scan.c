@@ -111,7 +111,7 @@ static const char *where(const struct config *cfg, const struct config_item *it,
 /* Flags win; otherwise the config's list (file or environment). */
 static int pick_list(struct cli_list *flag, const struct config *cfg,
 		     const struct config_list *conf, const char *key,
-		     bool types)
+		     const char *flag_name, bool types)
 {
 	char at[PATH_MAX + 32];
 
@@ -125,11 +125,13 @@ static int pick_list(struct cli_list *flag, const struct config *cfg,
 		for (size_t k = 0; k < conf->n && !it; k++)
 			if (conf->v[k].value == flag->v[i])
 				it = &conf->v[k];
+		bool env = it && config_source_of(cfg, key) == CONFIG_SRC_ENV;
 		fprintf(stderr,
-			"elava: %s%s: unknown resource type '%s' ('elava debug "
-			"types' lists them)\n",
+			"elava: %s%s%s: unknown resource type '%s' ('elava "
+			"debug types' lists them)\n",
 			it ? where(cfg, it, at, sizeof(at)) : "",
-			it ? key : "--types", flag->v[i]);
+			it ? key : flag_name,
+			env ? " (from the environment)" : "", flag->v[i]);
 		return it ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
 	}
 	return 0;
@@ -371,10 +373,11 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 	int rc;
 
 	if ((rc = pick_list(&a->regions, cfg, &cfg->regions, "cloud.region",
-			    false)) ||
-	    (rc = pick_list(&a->types, cfg, &cfg->types, "scan.types", true)) ||
+			    "--region", false)) ||
+	    (rc = pick_list(&a->types, cfg, &cfg->types, "scan.types",
+			    "--types", true)) ||
 	    (rc = pick_list(&a->exclude, cfg, &cfg->exclude_types,
-			    "scan.exclude_types", true)) ||
+			    "scan.exclude_types", "--exclude-types", true)) ||
 	    (rc = build_ignore(cfg, &ign)))
 		return rc;
 	scope.regions = a->regions.v;
