@@ -262,6 +262,12 @@ struct store_change;
  * changed paths.
  */
 struct cli_table *cli_change_table(bool with_revision);
+/* Created green, modified yellow, disappeared red. */
+enum cli_color cli_change_color(int kind);
+/* A scan's status: success green, partial yellow, failed red. */
+enum cli_color cli_status_color(const char *status);
+/* "status, tags.Env" from a change's fields JSON, appended to out. */
+void cli_change_paths(const char *fields_json, struct buf *out);
 void cli_change_row(struct cli_table *t, const struct store_change *c,
 		    bool with_revision);
 

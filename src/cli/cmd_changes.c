@@ -37,8 +37,24 @@ struct cli_table *cli_change_table(bool with_revision)
 				   ARRAY_SIZE(change_cols) - 2);
 }
 
-/* "status, tags.Env, attributes.size" from [{"path",...},...]. */
-static void field_paths(const char *fields_json, struct buf *out)
+enum cli_color cli_change_color(int kind)
+{
+	switch (kind) {
+	case STORE_CHANGE_CREATED: return CLI_GREEN;
+	case STORE_CHANGE_MODIFIED: return CLI_YELLOW;
+	case STORE_CHANGE_DISAPPEARED: return CLI_RED;
+	default: return CLI_PLAIN;
+	}
+}
+
+enum cli_color cli_status_color(const char *status)
+{
+	return !strcmp(status, "success")   ? CLI_GREEN
+	       : !strcmp(status, "partial") ? CLI_YELLOW
+					    : CLI_RED;
+}
+
+void cli_change_paths(const char *fields_json, struct buf *out)
 {
 	struct ejson *a = NULL;
 
@@ -57,11 +73,6 @@ static void field_paths(const char *fields_json, struct buf *out)
 void cli_change_row(struct cli_table *t, const struct store_change *c,
 		    bool with_revision)
 {
-	static const enum cli_color kind_color[] = {
-	    [STORE_CHANGE_CREATED] = CLI_GREEN,
-	    [STORE_CHANGE_MODIFIED] = CLI_YELLOW,
-	    [STORE_CHANGE_DISAPPEARED] = CLI_RED,
-	};
 	size_t scope = resource_key_scope_len(c->key, strlen(c->key));
 	char rev[24], when[CLI_TIME_LEN];
 	struct buf fields;
@@ -73,15 +84,16 @@ void cli_change_row(struct cli_table *t, const struct store_change *c,
 	memmove(when, when + 5, 11);
 	when[11] = '\0';
 	buf_init(&fields, 0);
-	field_paths(c->fields_json, &fields);
+	cli_change_paths(c->fields_json, &fields);
 	const char *cells[] = {rev,
 			       when,
 			       store_change_kind_name(c->kind),
 			       c->type,
 			       scope ? c->key + scope + 1 : c->key,
 			       fields.data ? fields.data : ""};
-	enum cli_color colors[] = {CLI_PLAIN, CLI_PLAIN, kind_color[c->kind],
-				   CLI_PLAIN, CLI_PLAIN, CLI_PLAIN};
+	enum cli_color colors[] = {
+	    CLI_PLAIN, CLI_PLAIN, cli_change_color(c->kind),
+	    CLI_PLAIN, CLI_PLAIN, CLI_PLAIN};
 	if (with_revision)
 		cli_table_add(t, cells, colors);
 	else

@@ -71,11 +71,6 @@ static void print_fields(const struct history_ctx *c, const char *fields_json)
 
 static int show_version(const struct store_change *ch, void *ud)
 {
-	static const enum cli_color kind_color[] = {
-	    [STORE_CHANGE_CREATED] = CLI_GREEN,
-	    [STORE_CHANGE_MODIFIED] = CLI_YELLOW,
-	    [STORE_CHANGE_DISAPPEARED] = CLI_RED,
-	};
 	struct history_ctx *c = ud;
 	char when[CLI_TIME_LEN];
 	bool baseline = cli_rev_in(c->baselines, c->nbaselines, ch->revision);
@@ -93,9 +88,9 @@ static int show_version(const struct store_change *ch, void *ud)
 	cli_time_short(ch->time_ns, when);
 	printf("revision %-6llu %s  %s%s%s%s\n",
 	       (unsigned long long)ch->revision, when,
-	       cli_color_on(c->color, kind_color[ch->kind]),
+	       cli_color_on(c->color, cli_change_color(ch->kind)),
 	       store_change_kind_name(ch->kind),
-	       cli_color_off(c->color, kind_color[ch->kind]), note);
+	       cli_color_off(c->color, cli_change_color(ch->kind)), note);
 	if (ch->kind == STORE_CHANGE_MODIFIED)
 		print_fields(c, ch->fields_json);
 	return 0;

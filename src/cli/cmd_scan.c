@@ -32,26 +32,33 @@
 #define SUMMARY_CHANGES 20
 
 struct scan_args {
-	const char *config_file, *store, *profile;
+	struct cli_common cm; /* --store, --config, --output */
+	const char *profile;
 	struct cli_list regions, types, exclude;
 	bool all_regions;
-	enum cli_output output;
 };
+
+enum { O_REGION = 1, O_ALL, O_TYPES, O_EXCLUDE, O_PROFILE };
+
+static int scan_option(int c, const char *arg, void *ud)
+{
+	struct scan_args *a = ud;
+	int rc = 0;
+
+	switch (c) {
+	case O_REGION: rc = cli_list_add(&a->regions, arg); break;
+	case O_ALL: a->all_regions = true; break;
+	case O_TYPES: rc = cli_list_add(&a->types, arg); break;
+	case O_EXCLUDE: rc = cli_list_add(&a->exclude, arg); break;
+	case O_PROFILE: a->profile = arg; break;
+	default: return cli_usage(SCAN_USAGE, "unknown option");
+	}
+	return rc ? cli_usage(SCAN_USAGE, "too many values in a list") : 0;
+}
 
 /* Returns 0 to go on, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, struct scan_args *a)
 {
-	enum {
-		O_REGION = 1,
-		O_ALL,
-		O_TYPES,
-		O_EXCLUDE,
-		O_PROFILE,
-		O_STORE,
-		O_CONFIG,
-		O_OUTPUT,
-		O_HELP
-	};
 	static const struct option opts[] = {
 	    {"region", required_argument, NULL, O_REGION},
 	    {"all-regions", no_argument, NULL, O_ALL},
@@ -59,42 +66,12 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 	    {"type", required_argument, NULL, O_TYPES},
 	    {"exclude-types", required_argument, NULL, O_EXCLUDE},
 	    {"profile", required_argument, NULL, O_PROFILE},
-	    {"store", required_argument, NULL, O_STORE},
-	    {"config", required_argument, NULL, O_CONFIG},
-	    {"output", required_argument, NULL, O_OUTPUT},
-	    {"help", no_argument, NULL, O_HELP},
+	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
-	int c, rc = 0;
 
-	optind = 1;
-	opterr = 0;
-	while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_REGION: rc = cli_list_add(&a->regions, optarg); break;
-		case O_ALL: a->all_regions = true; break;
-		case O_TYPES: rc = cli_list_add(&a->types, optarg); break;
-		case O_EXCLUDE: rc = cli_list_add(&a->exclude, optarg); break;
-		case O_PROFILE: a->profile = optarg; break;
-		case O_STORE: a->store = optarg; break;
-		case O_CONFIG: a->config_file = optarg; break;
-		case O_OUTPUT:
-			if (cli_output_parse(SCAN_USAGE, optarg, &a->output))
-				return CLI_EXIT_USAGE;
-			break;
-		case O_HELP: printf("usage: %s\n", SCAN_USAGE); return -1;
-		default:
-			return cli_usage(SCAN_USAGE,
-					 "unknown or incomplete option '%s'",
-					 argv[optind - 1]);
-		}
-	}
-	if (rc)
-		return cli_usage(SCAN_USAGE, "too many values in a list");
-	if (optind < argc)
-		return cli_usage(SCAN_USAGE, "unexpected argument '%s'",
-				 argv[optind]);
-	return 0;
+	return cli_parse(argc, argv, opts, SCAN_USAGE, &a->cm, scan_option, a,
+			 0, NULL);
 }
 
 /* "elava.yaml:12: " for an item from the file, "" otherwise. */
@@ -216,9 +193,7 @@ static void print_table(struct store *s, const struct engine_scan_report *rep)
 	};
 	const struct store_scan_result *r = &rep->result;
 	bool color = cli_use_color(stdout);
-	enum cli_color sc = !strcmp(r->status, "success")   ? CLI_GREEN
-			    : !strcmp(r->status, "partial") ? CLI_YELLOW
-							    : CLI_RED;
+	enum cli_color sc = cli_status_color(r->status);
 	char dur[32];
 	struct cli_table *t;
 
@@ -369,7 +344,6 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 	struct provider *p = NULL;
 	struct store *s = NULL;
 	struct wal *w = NULL;
-	char waldir[PATH_MAX];
 	int rc;
 
 	if ((rc = pick_list(&a->regions, cfg, &cfg->regions, "cloud.region",
@@ -404,14 +378,13 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	so.path = cli_storage_path_cfg(a->store, cfg->storage_path);
+	so.path = cli_storage_path_cfg(a->cm.store, cfg->storage_path);
 	so.ignore = ign;
 	if (store_open(&so, &s, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-	snprintf(waldir, sizeof(waldir), "%s/wal", so.path);
-	wo.dir = waldir;
+	wo.dir = cli_wal_dir(NULL, so.path);
 	if ((rc = wal_open(&wo, &w, &err))) {
 		if (rc == ELAVA_E_BUSY)
 			elava_error_prefix(&err,
@@ -422,7 +395,7 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 	}
 
 	eo.scope = &scope;
-	if (isatty(STDERR_FILENO) && a->output == CLI_OUTPUT_TABLE)
+	if (isatty(STDERR_FILENO) && a->cm.output == CLI_OUTPUT_TABLE)
 		eo.progress = show_progress;
 	running = p;
 	signal(SIGINT, on_signal);
@@ -442,7 +415,7 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (a->output == CLI_OUTPUT_JSON)
+	if (a->cm.output == CLI_OUTPUT_JSON)
 		print_json(&rep);
 	else
 		print_table(s, &rep);
@@ -471,7 +444,7 @@ int cmd_scan(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!(rc = cli_config_load(a.config_file, &cfg)))
+	if (!(rc = cli_config_load(a.cm.config, &cfg)))
 		rc = run_scan(&a, &cfg);
 	config_release(&cfg);
 	cli_list_release(&a.regions);

@@ -43,9 +43,7 @@ static int show_scan(const struct store_scan_meta *m, void *ud)
 			 m->modified, m->disappeared);
 	snprintf(errs, sizeof(errs), "%zu", m->error_count);
 	const char *cells[] = {id, rev, when, dur, res, chg, errs, m->status};
-	enum cli_color st = !strcmp(m->status, "success")   ? CLI_GREEN
-			    : !strcmp(m->status, "partial") ? CLI_YELLOW
-							    : CLI_RED;
+	enum cli_color st = cli_status_color(m->status);
 	enum cli_color colors[] = {CLI_PLAIN,
 				   CLI_PLAIN,
 				   CLI_PLAIN,

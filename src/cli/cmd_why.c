@@ -38,19 +38,14 @@ static int note_version(const struct store_change *ch, void *ud)
 {
 	struct why_ctx *c = ud;
 	struct buf paths;
-	struct ejson *a = NULL;
 
 	buf_init(&paths, 0);
-	if (!ejson_parse(ch->fields_json, strlen(ch->fields_json), &a, NULL))
-		for (size_t i = 0; i < ejson_array_size(a); i++)
-			buf_printf(&paths, "%s%s", i ? ", " : ": ",
-				   ejson_string_value(ejson_object_get(
-				       ejson_array_get(a, i), "path")));
-	ejson_decref(a);
+	buf_puts(&paths, ": ");
+	cli_change_paths(ch->fields_json, &paths);
 	c->v = xrealloc(c->v, (c->nv + 1) * sizeof(*c->v));
 	c->v[c->nv].revision = ch->revision;
 	c->v[c->nv].kind = ch->kind;
-	c->v[c->nv++].fields = xstrdup(paths.data ? paths.data : "");
+	c->v[c->nv++].fields = xstrdup(paths.len > 2 ? paths.data : "");
 	buf_release(&paths);
 	return 0;
 }
@@ -132,7 +127,6 @@ int cmd_why(int argc, char **argv)
 	struct why_ctx ctx = {0};
 	struct elava_error err = {0};
 	const char *wal_flag = NULL;
-	char waldir[PATH_MAX];
 	struct config cfg;
 	struct store *s = NULL;
 	char *key = NULL;
@@ -143,10 +137,6 @@ int cmd_why(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if ((rc = cli_common_open(&cm, &cfg, &s)))
 		goto out;
-	if (wal_flag)
-		snprintf(waldir, sizeof(waldir), "%s", wal_flag);
-	else
-		snprintf(waldir, sizeof(waldir), "%s/wal", store_path(s));
 	if ((rc = cli_resolve_key(s, cm.args[0], &key, &err)) ||
 	    (rc = store_history(s, key, note_version, &ctx, &err))) {
 		rc = cli_fail(&err);
@@ -158,7 +148,8 @@ int cmd_why(int argc, char **argv)
 		cli_json_begin(&ctx.json, stdout);
 	else
 		ctx.t = cli_table_new(cols, ARRAY_SIZE(cols));
-	rc = wal_replay(waldir, 0, NULL, show_entry, &ctx, &err);
+	rc = wal_replay(cli_wal_dir(wal_flag, store_path(s)), 0, NULL,
+			show_entry, &ctx, &err);
 	if (ctx.as_json) {
 		cli_json_end(&ctx.json);
 	} else if (!rc) {

@@ -218,7 +218,6 @@ int engine_scan(struct provider *p, struct store *s, struct wal *w,
 	}
 	if (rc)
 		goto out; /* nothing is committed: the scan is discarded */
-	rep->duration_ns = time_mono_ns() - t0;
 	if ((rc = store_scan_commit(run.sc, &rep->result, err)))
 		goto out;
 	rep->duration_ns = time_mono_ns() - t0;
