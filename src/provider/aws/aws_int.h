@@ -223,6 +223,8 @@ struct aws_client;
 
 /* libcurl's process-wide initialisation, done once whoever asks first. */
 void aws_curl_global_init(void);
+/* libxml2's one-time setup; every XML reader calls it first. */
+void aws_xml_global_init(void);
 
 /* The client keeps its own copy of the credentials. */
 int aws_client_new(const struct aws_client_options *o,

@@ -54,6 +54,7 @@ static int parse_credentials(const char *body, size_t len, const char *op,
 	if (len > INT32_MAX)
 		return elava_error_set(err, ELAVA_E_TOOBIG,
 				       "sts %s: response too large", op);
+	aws_xml_global_init();
 	rd = xmlReaderForMemory(body, (int)len, NULL, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR |
 				    XML_PARSE_NOWARNING);

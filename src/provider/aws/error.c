@@ -20,10 +20,12 @@ static void copy_field(char *dst, size_t cap, const char *src)
 
 static void parse_xml(const char *body, size_t len, struct aws_response *r)
 {
-	xmlTextReaderPtr rd = xmlReaderForMemory(
-	    body, (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlTextReaderPtr rd;
 
+	aws_xml_global_init();
+	rd = xmlReaderForMemory(body, (int)len, NULL, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING);
 	if (!rd)
 		return;
 	while (xmlTextReaderRead(rd) == 1) {

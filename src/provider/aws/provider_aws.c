@@ -585,6 +585,7 @@ int provider_aws_new(const struct provider_aws_options *o,
 	int rc;
 
 	*out = NULL;
+	aws_xml_global_init(); /* before any listing thread parses */
 	if (!o)
 		o = &defaults;
 	region = o->region;

@@ -13,11 +13,29 @@
 
 #include <libxml/dict.h>
 #include <libxml/parser.h>
+#include <pthread.h>
 #include <string.h>
 
 #define MAX_DEPTH   64
 #define ARENA_BLOCK (64 * 1024)
 #define XML_SLICE   (64 * 1024) /* bytes fed to the parser at a time */
+
+/*
+ * libxml2 2.9 initialises its globals lazily and without a lock: two
+ * listings parsing their first page at once each create the dictionary
+ * mutex and one leaks. Initialise once, before any parser is made.
+ */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+}
+
+void aws_xml_global_init(void)
+{
+	pthread_once(&xml_once, xml_init);
+}
 
 /* ----------------------------------------------------------------- arena */
 
@@ -224,6 +242,7 @@ static int parse(struct sax *s, const char *body, size_t len,
 	h.serror = on_error;
 	s->depth = -1;
 	s->rec_depth = -1;
+	aws_xml_global_init();
 	s->ctxt = xmlCreatePushParserCtxt(&h, s, NULL, 0, NULL);
 	if (!s->ctxt)
 		return elava_error_set(err, ELAVA_E_IO,
