@@ -7,6 +7,8 @@ packages=(
   gcc meson ninja-build pkg-config
   liblmdb-dev lmdb-utils libjansson-dev libssl-dev
   libcurl4-openssl-dev libxml2-dev libyaml-dev
+  libmicrohttpd-dev libsystemd-dev   # the daemon's HTTP endpoint, sd_notify
+  prometheus wrk yamllint systemd    # real peers and checkers of the daemon
   python3 curl               # the AWS emulator's and fault server's runtime
   libcmocka-dev
   clang libclang-rt-14-dev   # libFuzzer builds of the fuzz targets

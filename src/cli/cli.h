@@ -165,27 +165,6 @@ int cli_store_open_read(const char *flag, const struct config *cfg,
 			struct store **out);
 
 /*
- * A point in the store's history: a revision number ("42"), an RFC 3339
- * time ("2026-11-21T10:00:00Z"), or an age ("90m", "2h", "7d": that long
- * before now). A time resolves to the revision current then; a time before
- * the first scan gives 0 when before_first allows it. Errors:
- * ELAVA_E_INVAL (none of those forms), ELAVA_E_NOTFOUND (before the first
- * scan, or a revision that does not exist yet).
- */
-int cli_point_parse(struct store *s, const char *arg, bool before_first,
-		    uint64_t *rev, struct elava_error *err);
-
-/*
- * A resource named by its key ("aws:123456789012:us-east-1:ec2_instance:
- * i-0abc") or by its id alone ("i-0abc"), which must match exactly one
- * resource the store knows. *key is xfree'd by the caller. Errors:
- * ELAVA_E_NOTFOUND, ELAVA_E_INVAL (an id shared by several resources: the
- * message lists their keys).
- */
-int cli_resolve_key(struct store *s, const char *arg, char **key,
-		    struct elava_error *err);
-
-/*
  * The options every query command takes: --store DIR, --config FILE,
  * --output table|json, --help. Put CLI_COMMON_OPTIONS in the getopt_long
  * table and pass each option to cli_common_option first.
@@ -243,11 +222,6 @@ int cli_common_open(const struct cli_common *cm, struct config *cfg,
 int cli_baselines(struct store *s, uint64_t **revs, size_t *n,
 		  struct elava_error *err);
 bool cli_rev_in(const uint64_t *revs, size_t n, uint64_t rev);
-
-/* One inventory item as the JSON output has it: {"key","revision","time",
- * then the resource's own members}. */
-struct store_item;
-int cli_resource_json(const struct store_item *it, struct buf *out);
 
 /* A resource type the provider knows. */
 bool cli_known_type(const char *name);

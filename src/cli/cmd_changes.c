@@ -197,12 +197,12 @@ int cmd_changes(int argc, char **argv)
 		goto out;
 	/* A --since before the first scan means "from the beginning". */
 	if (args.since &&
-	    (rc = cli_point_parse(s, args.since, true, &from, &err))) {
+	    (rc = store_point_parse(s, args.since, true, &from, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}
 	if (args.until &&
-	    (rc = cli_point_parse(s, args.until, false, &to, &err))) {
+	    (rc = store_point_parse(s, args.until, false, &to, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}

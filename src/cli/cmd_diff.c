@@ -53,8 +53,8 @@ int cmd_diff(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if ((rc = cli_common_open(&cm, &cfg, &s)))
 		goto out;
-	if ((rc = cli_point_parse(s, cm.args[0], false, &a, &err)) ||
-	    (rc = cli_point_parse(s, cm.args[1], false, &b, &err))) {
+	if ((rc = store_point_parse(s, cm.args[0], false, &a, &err)) ||
+	    (rc = store_point_parse(s, cm.args[1], false, &b, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}

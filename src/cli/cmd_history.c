@@ -115,7 +115,7 @@ int cmd_history(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if ((rc = cli_common_open(&cm, &cfg, &s)))
 		goto out;
-	if ((rc = cli_resolve_key(s, cm.args[0], &key, &err)) ||
+	if ((rc = store_resolve_key(s, cm.args[0], &key, &err)) ||
 	    (rc = cli_baselines(s, &ctx.baselines, &ctx.nbaselines, &err))) {
 		rc = cli_fail(&err);
 		goto out;

@@ -31,30 +31,13 @@ struct resources_ctx {
  * One resource as the JSON output has it: its key, the revision and time
  * this version was first recorded, then the record's own members.
  */
-int cli_resource_json(const struct store_item *it, struct buf *out)
-{
-	char ts[TIME_RFC3339_LEN];
-
-	buf_reset(out);
-	time_format_rfc3339(it->time_ns, ts);
-	if (it->json_len < 2 || it->json[0] != '{')
-		return ELAVA_E_PARSE;
-	return buf_puts(out, "{\"key\":") ||
-		       buf_append_json_string(out, it->key, strlen(it->key)) ||
-		       buf_printf(out, ",\"revision\":%llu,\"time\":\"%s\",",
-				  (unsigned long long)it->revision, ts) ||
-		       buf_append(out, it->json + 1, it->json_len - 1)
-		   ? ELAVA_E_TOOBIG
-		   : 0;
-}
-
 static int show_resource(const struct store_item *it, void *ud)
 {
 	struct resources_ctx *c = ud;
 
 	c->n++;
 	if (c->as_json) {
-		if (!cli_resource_json(it, &c->line))
+		if (!store_item_json(it, &c->line))
 			cli_json_item(&c->json, c->line.data, c->line.len);
 		return 0;
 	}
@@ -140,7 +123,8 @@ int cmd_resources(int argc, char **argv)
 	}
 	if ((rc = cli_common_open(&cm, &cfg, &s)))
 		goto out;
-	if (args.at && (rc = cli_point_parse(s, args.at, false, &rev, &err))) {
+	if (args.at &&
+	    (rc = store_point_parse(s, args.at, false, &rev, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -308,4 +308,37 @@ int store_calibrate_raw_puts(const char *dir,
 			     bool sorted, double *puts_per_s,
 			     struct elava_error *err);
 
+/* ------------------------------------------------------------ queries */
+
+/*
+ * A point in the store's history: a revision number ("42"), an RFC 3339
+ * time ("2026-11-21T10:00:00Z"), or an age ("90m", "2h", "7d": that long
+ * before now). A time resolves to the revision current then; a time before
+ * the first scan gives 0 when before_first allows it. Errors:
+ * ELAVA_E_INVAL (none of those forms), ELAVA_E_NOTFOUND (before the first
+ * scan, or a revision that does not exist yet).
+ */
+int store_point_parse(struct store *s, const char *arg, bool before_first,
+		      uint64_t *rev, struct elava_error *err);
+
+/*
+ * A resource named by its key ("aws:123456789012:us-east-1:ec2_instance:
+ * i-0abc") or by its id alone ("i-0abc"), which must match exactly one
+ * resource the store knows. *key is xfree'd by the caller. Errors:
+ * ELAVA_E_NOTFOUND, ELAVA_E_INVAL (an id shared by several resources: the
+ * message lists their keys).
+ */
+int store_resolve_key(struct store *s, const char *arg, char **key,
+		      struct elava_error *err);
+
+/* One inventory item as the JSON output has it: {"key","revision","time",
+ * then the resource's own members}. */
+int store_item_json(const struct store_item *it, struct buf *out);
+
+/*
+ * Fingerprint and diff with these rules from the next scan on (NULL: none).
+ * Only between scans: the caller makes sure none is in progress.
+ */
+void store_set_ignore(struct store *s, const struct resource_ignore *ignore);
+
 #endif /* ELAVA_STORE_H */
