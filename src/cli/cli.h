@@ -41,6 +41,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_scans(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_compact(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /*
  * Options: "--flag VALUE" or "--flag=VALUE". cli_flag_value returns the
@@ -244,5 +246,62 @@ enum cli_color cli_status_color(const char *status);
 void cli_change_paths(const char *fields_json, struct buf *out);
 void cli_change_row(struct cli_table *t, const struct store_change *c,
 		    bool with_revision);
+
+/* --------------------------------------------------------- settings.c */
+
+struct config_list;
+struct resource_ignore;
+struct provider_scope;
+struct provider_aws_options;
+
+/*
+ * Check a loaded configuration against the provider's types and the
+ * resource module's field paths; on success *ignore holds scan.ignore
+ * compiled. ELAVA_E_INVAL naming where the value came from:
+ * "elava.yaml:12: scan.types: unknown resource type 'x' ...", or the flag.
+ */
+int cli_config_check(const struct config *cfg, struct resource_ignore **ignore,
+		     struct elava_error *err);
+int cli_types_check(const struct config *cfg, const char *key, const char *flag,
+		    const struct config_list *l, struct elava_error *err);
+int cli_ignore_build(const struct config *cfg, struct resource_ignore **out,
+		     struct elava_error *err);
+/*
+ * Flags that set config keys (after the file and the environment: flags >
+ * env > file > defaults). A list flag given twice adds to the list; a
+ * scalar one given twice keeps the last. cli_flags_apply names the flag in
+ * its errors: "--metrics-port: daemon.metrics_port: 'x' is not a port".
+ */
+struct cli_flag {
+	const char *flag, *key;
+	struct buf value;
+};
+struct cli_flags {
+	struct cli_flag v[16];
+	size_t n;
+};
+int cli_flags_add(struct cli_flags *f, const char *flag, const char *key,
+		  const char *value, bool list);
+/* A command's flags as a table: getopt value → flag → config key. */
+struct cli_flag_key {
+	int opt;
+	const char *flag, *key;
+	bool list; /* given twice adds to the list */
+};
+/* For cli_parse's on_option: record option c (arg NULL: "true"); a usage
+ * error for an option not in the table. */
+int cli_flags_option(struct cli_flags *f, const struct cli_flag_key *keys,
+		     size_t n, int c, const char *arg, const char *usage);
+int cli_flags_apply(const struct cli_flags *f, struct config *cfg,
+		    struct elava_error *err);
+void cli_flags_release(struct cli_flags *f);
+
+/* The scope and provider options a configuration names; the scope's arrays
+ * are allocated (cli_scope_release), the strings are cfg's. */
+void cli_scope_from_config(const struct config *cfg,
+			   struct provider_scope *scope);
+void cli_scope_release(struct provider_scope *scope);
+void cli_provider_options(const struct config *cfg,
+			  struct provider_aws_options *po);
 
 #endif /* ELAVA_CLI_H */

@@ -33,27 +33,26 @@
 
 struct scan_args {
 	struct cli_common cm; /* --store, --config, --output */
-	const char *profile;
-	struct cli_list regions, types, exclude;
-	bool all_regions;
+	struct cli_flags flags;
 };
 
 enum { O_REGION = 1, O_ALL, O_TYPES, O_EXCLUDE, O_PROFILE };
 
+/* Each flag is a config key (flags > env > file). */
+static const struct cli_flag_key flag_keys[] = {
+    {O_REGION, "--region", "cloud.region", true},
+    {O_ALL, "--all-regions", "cloud.all_regions", false},
+    {O_TYPES, "--types", "scan.types", true},
+    {O_EXCLUDE, "--exclude-types", "scan.exclude_types", true},
+    {O_PROFILE, "--profile", "cloud.profile", false},
+};
+
 static int scan_option(int c, const char *arg, void *ud)
 {
 	struct scan_args *a = ud;
-	int rc = 0;
 
-	switch (c) {
-	case O_REGION: rc = cli_list_add(&a->regions, arg); break;
-	case O_ALL: a->all_regions = true; break;
-	case O_TYPES: rc = cli_list_add(&a->types, arg); break;
-	case O_EXCLUDE: rc = cli_list_add(&a->exclude, arg); break;
-	case O_PROFILE: a->profile = arg; break;
-	default: return cli_usage(SCAN_USAGE, "unknown option");
-	}
-	return rc ? cli_usage(SCAN_USAGE, "too many values in a list") : 0;
+	return cli_flags_option(&a->flags, flag_keys, ARRAY_SIZE(flag_keys), c,
+				arg, SCAN_USAGE);
 }
 
 /* Returns 0 to go on, -1 after --help, or an exit code. */
@@ -74,76 +73,31 @@ static int parse_args(int argc, char **argv, struct scan_args *a)
 			 0, NULL);
 }
 
-/* "elava.yaml:12: " for an item from the file, "" otherwise. */
-static const char *where(const struct config *cfg, const struct config_item *it,
-			 char *buf, size_t n)
+/*
+ * Apply the flags over the file and the environment, then check types and
+ * ignore rules. A bad flag is a usage error (2), a bad file or variable a
+ * failure (1).
+ */
+static int settle_config(struct scan_args *a, struct config *cfg,
+			 struct resource_ignore **ign)
 {
-	if (cfg->file && it->line)
-		snprintf(buf, n, "%s:%u: ", cfg->file, it->line);
-	else
-		buf[0] = '\0';
-	return buf;
-}
+	struct elava_error err = {0};
+	static const char *const lists[][2] = {
+	    {"scan.types", "--types"},
+	    {"scan.exclude_types", "--exclude-types"},
+	};
 
-/* Flags win; otherwise the config's list (file or environment). */
-static int pick_list(struct cli_list *flag, const struct config *cfg,
-		     const struct config_list *conf, const char *key,
-		     const char *flag_name, bool types)
-{
-	char at[PATH_MAX + 32];
-
-	if (!flag->n)
-		for (size_t i = 0; i < conf->n && flag->n < CLI_LIST_MAX; i++)
-			flag->v[flag->n++] = conf->v[i].value;
-	for (size_t i = 0; types && i < flag->n; i++) {
-		if (cli_known_type(flag->v[i]))
-			continue;
-		const struct config_item *it = NULL;
-		for (size_t k = 0; k < conf->n && !it; k++)
-			if (conf->v[k].value == flag->v[i])
-				it = &conf->v[k];
-		bool env = it && config_source_of(cfg, key) == CONFIG_SRC_ENV;
-		fprintf(stderr,
-			"elava: %s%s%s: unknown resource type '%s' ('elava "
-			"debug types' lists them)\n",
-			it ? where(cfg, it, at, sizeof(at)) : "",
-			it ? key : flag_name,
-			env ? " (from the environment)" : "", flag->v[i]);
-		return it ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* scan.ignore → the rules the store fingerprints and diffs with. */
-static int build_ignore(const struct config *cfg, struct resource_ignore **out)
-{
-	struct resource_ignore *ign = resource_ignore_new();
-	char at[PATH_MAX + 32];
-
-	for (size_t i = 0; i < cfg->ignore.n; i++) {
-		const struct config_item *it = &cfg->ignore.v[i];
-		const char *type = strcmp(it->type, "*") ? it->type : NULL;
-		if (type && !cli_known_type(type)) {
-			fprintf(stderr,
-				"elava: %sscan.ignore: unknown resource type "
-				"'%s' ('elava debug types' lists them)\n",
-				where(cfg, it, at, sizeof(at)), type);
-			resource_ignore_free(&ign);
-			return CLI_EXIT_FAIL;
+	if (cli_flags_apply(&a->flags, cfg, &err))
+		return cli_usage(SCAN_USAGE, "%s", err.msg);
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (config_source_of(cfg, lists[i][0]) == CONFIG_SRC_FLAG &&
+		    cli_types_check(cfg, lists[i][0], lists[i][1],
+				    i ? &cfg->exclude_types : &cfg->types,
+				    &err)) {
+			fprintf(stderr, "elava: %s\n", err.msg);
+			return CLI_EXIT_USAGE;
 		}
-		if (resource_ignore_add(ign, type, it->value)) {
-			fprintf(
-			    stderr,
-			    "elava: %sscan.ignore: '%s' is not a field path "
-			    "(like status, tags.Name, "
-			    "attributes.launch_time)\n",
-			    where(cfg, it, at, sizeof(at)), it->value);
-			resource_ignore_free(&ign);
-			return CLI_EXIT_FAIL;
-		}
-	}
-	*out = ign;
-	return 0;
+	return cli_config_check(cfg, ign, &err) ? cli_fail(&err) : 0;
 }
 
 /* ------------------------------------------------------------ progress */
@@ -346,31 +300,10 @@ static int run_scan(struct scan_args *a, struct config *cfg)
 	struct wal *w = NULL;
 	int rc;
 
-	if ((rc = pick_list(&a->regions, cfg, &cfg->regions, "cloud.region",
-			    "--region", false)) ||
-	    (rc = pick_list(&a->types, cfg, &cfg->types, "scan.types",
-			    "--types", true)) ||
-	    (rc = pick_list(&a->exclude, cfg, &cfg->exclude_types,
-			    "scan.exclude_types", "--exclude-types", true)) ||
-	    (rc = build_ignore(cfg, &ign)))
+	if ((rc = settle_config(a, cfg, &ign)))
 		return rc;
-	scope.regions = a->regions.v;
-	scope.nregions = a->regions.n;
-	scope.all_regions = a->all_regions || cfg->all_regions;
-	scope.types = a->types.v;
-	scope.ntypes = a->types.n;
-	scope.exclude_types = a->exclude.v;
-	scope.nexclude = a->exclude.n;
-	/*
-	 * The home region (STS, DescribeRegions, global services) is the
-	 * environment's; the first --region only when it names none.
-	 */
-	if (!getenv("AWS_REGION") && !getenv("AWS_DEFAULT_REGION") &&
-	    a->regions.n)
-		po.region = a->regions.v[0];
-	po.profile = a->profile ? a->profile : cfg->profile;
-	po.concurrency = cfg->concurrency;
-	po.requests_per_second = cfg->requests_per_second;
+	cli_scope_from_config(cfg, &scope);
+	cli_provider_options(cfg, &po);
 
 	/* The cloud first: bad credentials or scope must not create a store. */
 	if (provider_aws_new(&po, &p, &err) ||
@@ -432,6 +365,7 @@ out:
 	store_close(&s);
 	provider_free(&p);
 	resource_ignore_free(&ign);
+	cli_scope_release(&scope);
 	fflush(stdout);
 	return rc;
 }
@@ -447,8 +381,6 @@ int cmd_scan(int argc, char **argv)
 	if (!(rc = cli_config_load(a.cm.config, &cfg)))
 		rc = run_scan(&a, &cfg);
 	config_release(&cfg);
-	cli_list_release(&a.regions);
-	cli_list_release(&a.types);
-	cli_list_release(&a.exclude);
+	cli_flags_release(&a.flags);
 	return rc;
 }

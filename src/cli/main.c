@@ -11,6 +11,8 @@ const struct cli_command cli_commands[] = {
     {"scan", cmd_scan,
      "observe the cloud once: record a revision, show "
      "what changed"},
+    {"serve", cmd_serve,
+     "run the loop forever, with metrics, health and an API"},
     {"resources", cmd_resources, "the inventory, now or at a past point"},
     {"history", cmd_history, "every version of one resource"},
     {"changes", cmd_changes, "the change timeline"},
@@ -21,6 +23,7 @@ const struct cli_command cli_commands[] = {
     {"store", cmd_store, "inspect the MVCC store (stat)"},
     {"wal", cmd_wal, "inspect the audit WAL (verify, tail)"},
     {"debug", cmd_debug, "run the provider alone (list, types)"},
+    {"config", cmd_config, "validate a configuration file (check)"},
     {"version", cmd_version, "print the version and build information"},
     {NULL, NULL, NULL},
 };

@@ -85,31 +85,10 @@ bool cli_known_type(const char *name)
 	return false;
 }
 
-struct rev_list {
-	uint64_t *v;
-	size_t n;
-};
-
-static int note_baseline(const struct store_scan_meta *m, void *ud)
-{
-	struct rev_list *l = ud;
-
-	if (m->baseline) {
-		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-		l->v[l->n++] = m->revision;
-	}
-	return 0;
-}
-
 int cli_baselines(struct store *s, uint64_t **revs, size_t *n,
 		  struct elava_error *err)
 {
-	struct rev_list l = {0};
-	int rc = store_scans(s, 0, note_baseline, &l, err);
-
-	*revs = l.v;
-	*n = l.n;
-	return rc;
+	return store_baselines(s, revs, n, err);
 }
 
 bool cli_rev_in(const uint64_t *revs, size_t n, uint64_t rev)

@@ -383,6 +383,8 @@ uint32_t be32_get(const uint8_t *p);
  * "1h30m". Returns 0 with nanoseconds, or ELAVA_E_PARSE.
  */
 int duration_parse(const char *s, int64_t *ns_out);
+/* The compact form duration_parse reads back: "5m", "1h30m", "0s". */
+void duration_format(int64_t ns, char *out, size_t outlen);
 
 /*
  * Write a whole file atomically: temp file (mode), fsync, rename, fsync dir.

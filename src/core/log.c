@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-static enum log_level min_level = LOG_INFO;
-static enum log_format out_format = LOG_FORMAT_TEXT;
+/* Atomic: the daemon changes them on SIGHUP while other threads log. */
+static _Atomic int min_level = LOG_INFO;
+static _Atomic int out_format = LOG_FORMAT_TEXT;
 static log_sink_fn sink;
 static void *sink_ud;
 
@@ -18,8 +19,8 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void log_configure(enum log_level min, enum log_format fmt)
 {
-	min_level = min;
-	out_format = fmt;
+	min_level = (int)min;
+	out_format = (int)fmt;
 }
 
 int log_level_parse(const char *s)
@@ -45,7 +46,7 @@ void log_msg(enum log_level lvl, const char *module, const char *fmt, ...)
 	struct buf line;
 	va_list ap;
 
-	if (lvl < min_level)
+	if ((int)lvl < min_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -197,3 +197,28 @@ out:
 		unlink(tmp);
 	return rc;
 }
+
+void duration_format(int64_t ns, char *out, size_t outlen)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {
+	    {"d", 86400000000000LL}, {"h", 3600000000000LL},
+	    {"m", 60000000000LL},    {"s", 1000000000LL},
+	    {"ms", 1000000LL},
+	};
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(units) && n < outlen; i++) {
+		int64_t q = ns / units[i].ns;
+		if (!q)
+			continue;
+		n += (size_t)snprintf(out + n, outlen - n, "%lld%s",
+				      (long long)q, units[i].unit);
+		ns -= q * units[i].ns;
+	}
+	if (!n)
+		snprintf(out, outlen, "0s");
+}

@@ -53,6 +53,14 @@ void provider_cancel(struct provider *p)
 	p->ops->cancel(p);
 }
 
+size_t provider_api_stats(struct provider *p, struct provider_api_stats *out,
+			  size_t cap)
+{
+	if (!p->ops->api_stats)
+		return 0;
+	return p->ops->api_stats(p, out, cap);
+}
+
 void provider_free(struct provider **pp)
 {
 	if (!pp || !*pp)

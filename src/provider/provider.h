@@ -5,7 +5,7 @@
  * completeness gate. provider/aws implements it over the AWS APIs.
  *
  * Threads: a provider is used by one thread at a time, except
- * provider_cancel(), which any thread may call.
+ * provider_cancel() and provider_api_stats(), which any thread may call.
  */
 #ifndef ELAVA_PROVIDER_H
 #define ELAVA_PROVIDER_H
@@ -101,6 +101,38 @@ int provider_delete(struct provider *p, const struct resource *r,
 
 /* Ask a running provider_list to stop soon (within about a second). */
 void provider_cancel(struct provider *p);
+
+/*
+ * Requests made since the provider was created, per AWS service (its
+ * signing name: "ec2", "s3", "sts"...). calls: every HTTP request sent,
+ * retries included; errors: requests answered with a non-2xx status or
+ * failed in transport; throttles: answers that were throttling (also
+ * counted in errors).
+ *
+ * AWS: every request through the AWS transport counts — listings and their
+ * per-record calls, the writes, STS GetCallerIdentity, EC2 DescribeRegions,
+ * and the STS AssumeRole / AssumeRoleWithWebIdentity calls of the
+ * credential chain. Not counted: the container credentials endpoint and
+ * IMDS (not AWS APIs), credential_process, a request that could not be
+ * built, and a wait for the client-side rate limit. A throttle is HTTP 429
+ * or an AWS throttling code (Throttling, RequestLimitExceeded, SlowDown...,
+ * whatever the status). A transfer cut short by provider_cancel is a call
+ * but not an error; a response larger than the transport's cap is an
+ * error. Counters only grow (uint64_t; no reset).
+ */
+struct provider_api_stats {
+	const char *service; /* static string; valid as long as the provider */
+	uint64_t calls, errors, throttles;
+};
+
+/*
+ * Fill up to cap entries, services in a stable order (first use); returns
+ * how many services have been used (may exceed cap; out may be NULL when
+ * cap is 0). Thread-safe; may be called while a listing runs. A provider
+ * that does not count returns 0.
+ */
+size_t provider_api_stats(struct provider *p, struct provider_api_stats *out,
+			  size_t cap);
 
 void provider_free(struct provider **pp);
 

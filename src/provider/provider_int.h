@@ -23,6 +23,10 @@ struct provider_ops {
 		      struct elava_error *err);
 	void (*cancel)(struct provider *p);
 	void (*destroy)(struct provider *p);
+	/* May be NULL: the provider does not count its requests. Called from
+	 * any thread, also while a listing runs. */
+	size_t (*api_stats)(struct provider *p, struct provider_api_stats *out,
+			    size_t cap);
 };
 
 struct provider {

@@ -278,11 +278,22 @@ int store_inventory(struct store *s, uint64_t rev, const struct store_filter *f,
 	if ((rc = snap_open(s, &rev, s->versions, 0, 1, &sn, err)))
 		goto done;
 	MDB_cursor *cur = sn.cur[0];
+	MDB_cursor_op first = MDB_FIRST;
+	uint8_t seek[STORE_SKEY_MAX + 9];
+	if (f && f->after) {
+		/* Past every version of the key: its skey, \0, then a
+		 * revision no version has. */
+		char skey[STORE_SKEY_MAX];
+		size_t skeylen = store__skey(f->after, strlen(f->after), skey);
+		k.mv_size = store__version_key(skey, skeylen, UINT64_MAX, seek);
+		k.mv_data = seek;
+		first = MDB_SET_RANGE;
+	}
 	/*
 	 * versions is sorted by (key, revision): walk it once, and for each
 	 * key keep the newest version at or before rev.
 	 */
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, first); !rc;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 10 || v.mv_size < VERSION_HDR_LEN)
 			continue;
@@ -359,14 +370,20 @@ done:
 int store_history(struct store *s, const char *key, store_change_fn fn,
 		  void *ud, struct elava_error *err)
 {
+	return store_history_after(s, key, 0, fn, ud, err);
+}
+
+int store_history_after(struct store *s, const char *key, uint64_t after,
+			store_change_fn fn, void *ud, struct elava_error *err)
+{
 	char skey[STORE_SKEY_MAX];
 	size_t keylen = strlen(key);
 	size_t skeylen = store__skey(key, keylen, skey);
 	uint8_t vk[STORE_SKEY_MAX + 9];
-	size_t vklen = store__version_key(skey, skeylen, 0, vk);
+	size_t vklen;
 	struct snap sn;
 	MDB_cursor *cur;
-	MDB_val k = {vklen, vk}, v;
+	MDB_val k, v;
 	const char *prev = NULL;
 	size_t prevlen = 0, n = 0;
 	struct buf fields, event;
@@ -385,6 +402,30 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 	if ((rc = snap_open(s, NULL, s->versions, 0, 1, &sn, err)))
 		goto done;
 	cur = sn.cur[0];
+	if (after) {
+		/* The version the first one listed is compared with. */
+		uint64_t frev;
+		rc = store__version_at(s, sn.txn, cur, skey, skeylen, after,
+				       &frev, &v);
+		if (rc && rc != MDB_NOTFOUND)
+			goto end;
+		if (!rc) {
+			n++;
+			if (((const uint8_t *)v.mv_data)[0] !=
+			    STORE_CHANGE_DISAPPEARED) {
+				prev =
+				    (const char *)v.mv_data + VERSION_HDR_LEN;
+				prevlen = v.mv_size - VERSION_HDR_LEN;
+			}
+		}
+		if (after == UINT64_MAX) {
+			rc = MDB_NOTFOUND;
+			goto end;
+		}
+	}
+	vklen = store__version_key(skey, skeylen, after ? after + 1 : 0, vk);
+	k.mv_size = vklen;
+	k.mv_data = vk;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct store_change ch;
@@ -428,6 +469,7 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 		if ((rc = fn(&ch, ud)))
 			goto out;
 	}
+end:
 	if (rc && rc != MDB_NOTFOUND) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
@@ -461,14 +503,21 @@ static void key_type_copy(const char *key, size_t keylen, char *out,
 int store_changes(struct store *s, uint64_t from, uint64_t to,
 		  store_change_fn fn, void *ud, struct elava_error *err)
 {
+	return store_changes_after(s, from, NULL, to, fn, ud, err);
+}
+
+int store_changes_after(struct store *s, uint64_t from, const char *after,
+			uint64_t to, store_change_fn fn, void *ud,
+			struct elava_error *err)
+{
 	struct snap sn;
 	MDB_txn *txn;
 	MDB_cursor *cur, *vcur;
-	uint8_t start[8];
-	MDB_val k = {sizeof(start), start}, v;
+	uint8_t start[8 + STORE_SKEY_MAX + 1];
+	MDB_val k = {8, start}, v;
 	struct buf key, event, fields;
 	char typebuf[RESOURCE_MAX_FIELD + 1];
-	uint64_t current;
+	uint64_t current, compacted;
 	int rc;
 
 	buf_init(&key, 0);
@@ -479,13 +528,34 @@ int store_changes(struct store *s, uint64_t from, uint64_t to,
 	txn = sn.txn;
 	cur = sn.cur[0];
 	vcur = sn.cur[1];
-	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &current))) {
+	if ((rc = store__meta_get_u64(txn, s, META_REVISION, &current)) ||
+	    (rc = store__meta_get_u64(txn, s, META_COMPACTED, &compacted))) {
 		rc = store__mdb_error(s, rc, err, "read");
 		goto out;
 	}
 	if (to == 0 || to > current)
 		to = current;
-	be64_put(start, from + 1);
+	if (after && from < compacted) {
+		rc = elava_error_set(err, ELAVA_E_COMPACTED,
+				     "revision %llu has been compacted in "
+				     "store '%s' (oldest available is %llu)",
+				     (unsigned long long)from, s->path,
+				     (unsigned long long)compacted);
+		goto out;
+	}
+	if (after) {
+		/* Just past (from, after): its skey then a \0, which sorts
+		 * before every longer key with that prefix. */
+		be64_put(start, from);
+		k.mv_size =
+		    8 + store__skey(after, strlen(after), (char *)start + 8);
+		start[k.mv_size++] = '\0';
+	} else if (from >= to) {
+		rc = 0; /* nothing after `to` is listed */
+		goto out;
+	} else {
+		be64_put(start, from + 1);
+	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = v.mv_data;
@@ -721,6 +791,33 @@ static size_t obj_size(const struct ejson *o, const char *name)
 int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 		struct elava_error *err)
 {
+	return store_scans_before(s, 0, limit, fn, ud, err);
+}
+
+/*
+ * Put the cursor on the newest scan committed before revision `before`
+ * (0: the newest of all).
+ */
+static int scans_seek(MDB_cursor *cur, uint64_t before, MDB_val *k, MDB_val *v)
+{
+	uint8_t k8[8];
+	int rc;
+
+	if (!before)
+		return mdb_cursor_get(cur, k, v, MDB_LAST);
+	be64_put(k8, before);
+	k->mv_size = sizeof(k8);
+	k->mv_data = k8;
+	/* The first at or after `before`, then one back. */
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(cur, k, v, MDB_LAST);
+	return rc ? rc : mdb_cursor_get(cur, k, v, MDB_PREV);
+}
+
+int store_scans_before(struct store *s, uint64_t before, size_t limit,
+		       store_scan_fn fn, void *ud, struct elava_error *err)
+{
 	struct snap sn;
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -730,8 +827,7 @@ int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 	if ((rc = snap_open(s, NULL, s->scans, 0, 1, &sn, err)))
 		return rc;
 	cur = sn.cur[0];
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	     !rc && (!limit || n < limit);
+	for (rc = scans_seek(cur, before, &k, &v); !rc && (!limit || n < limit);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
 		struct store_scan_meta m;
 		struct ejson *o = NULL;
@@ -780,6 +876,81 @@ int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 out:
 	snap_close(s, &sn);
 	return rc;
+}
+
+int store_baselines(struct store *s, uint64_t **revs, size_t *n,
+		    struct elava_error *err)
+{
+	static const char yes[] = "{\"baseline\":true";
+	static const char no[] = "{\"baseline\":false";
+	struct snap sn;
+	MDB_val k, v;
+	uint64_t *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*revs = NULL;
+	*n = 0;
+	if ((rc = snap_open(s, NULL, s->scans, 0, 1, &sn, err)))
+		return rc;
+	for (rc = mdb_cursor_get(sn.cur[0], &k, &v, MDB_LAST); !rc;
+	     rc = mdb_cursor_get(sn.cur[0], &k, &v, MDB_PREV)) {
+		const char *p = v.mv_data;
+		bool baseline;
+
+		/*
+		 * The metadata is canonical JSON, so "baseline", its first
+		 * member in key order, opens it; anything else is parsed.
+		 */
+		if (v.mv_size > sizeof(yes) - 1 &&
+		    !memcmp(p, yes, sizeof(yes) - 1) &&
+		    (p[sizeof(yes) - 1] == ',' || p[sizeof(yes) - 1] == '}')) {
+			baseline = true;
+		} else if (v.mv_size > sizeof(no) - 1 &&
+			   !memcmp(p, no, sizeof(no) - 1) &&
+			   (p[sizeof(no) - 1] == ',' ||
+			    p[sizeof(no) - 1] == '}')) {
+			baseline = false;
+		} else {
+			struct ejson *o = NULL;
+			if (ejson_parse(p, v.mv_size, &o, NULL) ||
+			    ejson_typeof(o) != EJSON_OBJECT) {
+				ejson_free(&o);
+				rc = elava_error_set(err, ELAVA_E_CORRUPT,
+						     "store '%s' is damaged: "
+						     "bad scan metadata",
+						     s->path);
+				goto out;
+			}
+			baseline =
+			    ejson_bool_value(ejson_object_get(o, "baseline"));
+			ejson_free(&o);
+		}
+		if (!baseline)
+			continue;
+		if (k.mv_size != 8) {
+			rc = elava_error_set(err, ELAVA_E_CORRUPT,
+					     "store '%s' is damaged: bad scan "
+					     "key",
+					     s->path);
+			goto out;
+		}
+		if (count == cap) {
+			cap = cap ? st_mult(cap, 2) : 8;
+			list = xrealloc(list, st_mult(cap, sizeof(*list)));
+		}
+		list[count++] = be64_get(k.mv_data);
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : store__mdb_error(s, rc, err, "read");
+out:
+	snap_close(s, &sn);
+	if (rc) {
+		xfree(list);
+		return rc;
+	}
+	*revs = list;
+	*n = count;
+	return 0;
 }
 
 int store_stat(struct store *s, struct store_stat *st, struct elava_error *err)

@@ -153,6 +153,13 @@ struct store_filter {
 	const char *type;
 	const char *tag_key; /* with tag_value NULL: tag present */
 	const char *tag_value;
+	/*
+	 * Paging: only the resources listed after this key, in the order
+	 * store_inventory lists them (the last key of the previous page; it
+	 * need not exist any more). A cursor seek, not a skip. NULL: from the
+	 * first.
+	 */
+	const char *after;
 };
 
 struct store_item {
@@ -215,12 +222,35 @@ int store_history(struct store *s, const char *key, store_change_fn fn,
 		  void *ud, struct elava_error *err);
 
 /*
+ * store_history without the versions up to revision `after` (0: none left
+ * out): how the API pages through a long history. The first version
+ * listed is still compared with the version before it. NOTFOUND when the
+ * store never saw the key (or compacted all of it away), not when no
+ * version follows `after`.
+ */
+int store_history_after(struct store *s, const char *key, uint64_t after,
+			store_change_fn fn, void *ud, struct elava_error *err);
+
+/*
  * Stored change events with from < revision <= to (to = 0: current), in
  * revision order and, within a revision, in key order. Events older than
  * the compacted revision are gone. `json`/`json_len` are not filled.
  */
 int store_changes(struct store *s, uint64_t from, uint64_t to,
 		  store_change_fn fn, void *ud, struct elava_error *err);
+
+/*
+ * store_changes resumed after one of its events, for paging: the events
+ * that follow the event of revision `from` with key `after` in
+ * store_changes' order, up to revision `to` (0: current). `after` is the
+ * event's key as store_changes gave it; NULL means from the first event
+ * after revision `from` (store_changes(from, to)). A cursor seek, not a
+ * skip. Errors: ELAVA_E_COMPACTED when `after` is given and revision
+ * `from` has been compacted since (events after it may be gone).
+ */
+int store_changes_after(struct store *s, uint64_t from, const char *after,
+			uint64_t to, store_change_fn fn, void *ud,
+			struct elava_error *err);
 
 /*
  * State difference between revisions a < b: one entry per resource whose
@@ -250,6 +280,21 @@ typedef int (*store_scan_fn)(const struct store_scan_meta *m, void *ud);
 /* Scan metadata, newest first, at most `limit` (0 = all). */
 int store_scans(struct store *s, size_t limit, store_scan_fn fn, void *ud,
 		struct elava_error *err);
+/* store_scans from the newest scan committed before revision `before`
+ * (0: from the newest), for paging. */
+int store_scans_before(struct store *s, uint64_t before, size_t limit,
+		       store_scan_fn fn, void *ud, struct elava_error *err);
+
+/*
+ * Revisions of the baseline scans (a store's first, or the first after it
+ * held nothing), newest first: their "created" events are everything they
+ * found, not news, and a baseline revision holds no other kind of event.
+ * Reads the flag at the head of each scan's metadata without parsing the
+ * rest. *revs (NULL when there is none) is xfree'd by the caller. Errors:
+ * ELAVA_E_CORRUPT (metadata that is not a JSON object), ELAVA_E_IO.
+ */
+int store_baselines(struct store *s, uint64_t **revs, size_t *n,
+		    struct elava_error *err);
 
 struct store_stat {
 	uint32_t format_version;

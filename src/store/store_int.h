@@ -39,7 +39,8 @@ struct store {
 	bool read_only;
 	size_t map_size;
 	size_t max_map_size;
-	const struct resource_ignore *ignore;
+	/* Atomic: the daemon swaps it on reload while readers diff. */
+	const struct resource_ignore *_Atomic ignore;
 	/*
 	 * Transactions hold this shared; growing the map holds it exclusive,
 	 * because mdb_env_set_mapsize() needs no transaction open in this

@@ -151,7 +151,7 @@ static void test_file_forms(void **state)
 			 ELAVA_E_INVAL);
 	assert_string_equal(err.msg, "elava.yaml:1: "
 				     "daemon.reconciliation_interval: '0' is "
-				     "below the minimum of 1s");
+				     "below the minimum of 100ms");
 	assert_int_equal(load_text(&c,
 				   "{daemon: {metrics_port: '2113', "
 				   "reconciliation_timeout: 0}}\n"
@@ -264,9 +264,9 @@ static const struct error_case error_cases[] = {
     {"daemon:\n  reconciliation_interval: 5 minutes\n", ELAVA_E_INVAL,
      "elava.yaml:2: daemon.reconciliation_interval: '5 minutes' is not a "
      "duration like 5m"},
-    {"daemon:\n  reconciliation_interval: 500ms\n", ELAVA_E_INVAL,
-     "elava.yaml:2: daemon.reconciliation_interval: '500ms' is below the "
-     "minimum of 1s"},
+    {"daemon:\n  reconciliation_interval: 50ms\n", ELAVA_E_INVAL,
+     "elava.yaml:2: daemon.reconciliation_interval: '50ms' is below the "
+     "minimum of 100ms"},
     {"daemon:\n\n  metrics_port: 70000\n", ELAVA_E_INVAL,
      "elava.yaml:3: daemon.metrics_port: '70000' is not a port (1-65535)"},
     {"daemon:\n  metrics_port: 0x50\n", ELAVA_E_INVAL,

@@ -15,10 +15,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "provider/aws/list_int.h"
 #include "provider/provider.h"
@@ -556,6 +560,348 @@ static void test_json_listing_parse_error(void **state)
 	free(s);
 }
 
+/* ------------------------------------------- per-service request counts */
+
+/* The fault server's counters back to zero (paths and list modes). */
+static void reset_server(void)
+{
+	struct aws_creds creds = {0};
+	struct aws_client *c = NULL;
+	struct aws_request r = {0};
+	struct aws_response resp;
+	struct elava_error err = {0};
+
+	creds.access_key = (char *)"AKIDFAULTTEST";
+	creds.secret_key = (char *)"fault-test-secret";
+	assert_int_equal(aws_client_new(NULL, &creds, &c, NULL), 0);
+	setenv("AWS_ENDPOINT_URL", fault(), 1);
+	r.operation = "Reset";
+	r.service = "test";
+	r.env_id = "TEST";
+	r.region = "us-east-1";
+	r.method = "GET";
+	r.path = "/reset";
+	aws_response_init(&resp);
+	if (aws_client_send(c, &r, &resp, &err))
+		fail_msg("reset: %s", err.msg);
+	aws_response_release(&resp);
+	aws_client_free(&c);
+}
+
+/*
+ * A loopback TCP port that refuses connections: a socket bound to it but
+ * not listening (the kernel answers a SYN with a RST). Keep *fd open while
+ * the port is used, so nothing else can take it.
+ */
+static int refused_port(int *fd)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*fd >= 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+/* One service's counters in a snapshot (all zero when absent). */
+static struct provider_api_stats stats_of(const struct provider_api_stats *v,
+					  size_t n, const char *service)
+{
+	struct provider_api_stats none = {service, 0, 0, 0};
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].service, service))
+			return v[i];
+	return none;
+}
+
+static void assert_stats(struct provider_api_stats st, uint64_t calls,
+			 uint64_t errors, uint64_t throttles)
+{
+	if (st.calls != calls || st.errors != errors ||
+	    st.throttles != throttles)
+		fail_msg("%s: calls %llu errors %llu throttles %llu, want "
+			 "%llu %llu %llu",
+			 st.service, (unsigned long long)st.calls,
+			 (unsigned long long)st.errors,
+			 (unsigned long long)st.throttles,
+			 (unsigned long long)calls, (unsigned long long)errors,
+			 (unsigned long long)throttles);
+}
+
+/* One request of service to path on the fault server (or base), counted
+ * in stats; returns aws_client_send's code, *attempts how many it made. */
+static int stats_send(struct aws_stats *stats, const char *base,
+		      const char *service, const char *path, int max_attempts,
+		      int *attempts)
+{
+	struct aws_client_options o = {0};
+	struct aws_creds creds = {0};
+	struct aws_client *c = NULL;
+	struct aws_request r = {0};
+	struct aws_response resp;
+	struct elava_error err = {0};
+	int rc;
+
+	creds.access_key = (char *)"AKIDFAULTTEST";
+	creds.secret_key = (char *)"fault-test-secret";
+	o.max_attempts = max_attempts;
+	o.backoff_base_ms = 1; /* keep the test short; not asserted */
+	o.backoff_cap_ms = 5;
+	o.stats = stats;
+	assert_int_equal(aws_client_new(&o, &creds, &c, NULL), 0);
+	setenv("AWS_ENDPOINT_URL", base, 1);
+	r.operation = "Stats";
+	r.service = service;
+	r.env_id = "STATS_TEST";
+	r.region = "us-east-1";
+	r.method = "POST";
+	r.path = path;
+	r.body = "Action=Stats";
+	r.body_len = strlen(r.body);
+	r.content_type = "application/x-www-form-urlencoded";
+	aws_response_init(&resp);
+	rc = aws_client_send(c, &r, &resp, &err);
+	*attempts = resp.attempts;
+	aws_response_release(&resp);
+	aws_client_free(&c);
+	return rc;
+}
+
+/*
+ * Every attempt of aws_client_send is counted for its service: throttled
+ * twice then OK (3 calls, 2 errors, 2 throttles), a 503 then OK, 500s
+ * until the attempts run out, a JSON-protocol throttle every time, a 403
+ * (not retried), an OK, and a refused connection (transport errors).
+ * Services are reported in the order of first use; cap limits what is
+ * written, not what is returned.
+ */
+static void test_api_stats_per_attempt(void **state)
+{
+	struct aws_stats *stats = aws_stats_new();
+	struct provider_api_stats v[8];
+	char refused[64];
+	int fd, attempts;
+	size_t n;
+	(void)state;
+
+	fault();
+	reset_server();
+	assert_int_equal(
+	    stats_send(stats, fault(), "ec2", "/throttle2/", 5, &attempts), 0);
+	assert_int_equal(attempts, 3);
+	assert_int_equal(
+	    stats_send(stats, fault(), "sqs", "/err5031/", 5, &attempts), 0);
+	assert_int_equal(attempts, 2);
+	assert_int_equal(
+	    stats_send(stats, fault(), "s3", "/always500/", 3, &attempts),
+	    ELAVA_E_REMOTE);
+	assert_int_equal(attempts, 3);
+	assert_int_equal(stats_send(stats, fault(), "dynamodb",
+				    "/json-throttle/", 2, &attempts),
+			 ELAVA_E_THROTTLED);
+	assert_int_equal(attempts, 2);
+	assert_int_equal(
+	    stats_send(stats, fault(), "ec2", "/denied/", 5, &attempts),
+	    ELAVA_E_AUTH);
+	assert_int_equal(attempts, 1);
+	assert_int_equal(
+	    stats_send(stats, fault(), "ec2", "/ok/", 5, &attempts), 0);
+	assert_int_equal(attempts, 1);
+	snprintf(refused, sizeof(refused), "http://127.0.0.1:%d",
+		 refused_port(&fd));
+	assert_int_equal(stats_send(stats, refused, "kms", "/", 3, &attempts),
+			 ELAVA_E_NETWORK);
+	assert_int_equal(attempts, 3);
+	close(fd);
+
+	n = aws_stats_read(stats, v, ARRAY_SIZE(v));
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0].service, "ec2");
+	assert_string_equal(v[1].service, "sqs");
+	assert_string_equal(v[2].service, "s3");
+	assert_string_equal(v[3].service, "dynamodb");
+	assert_string_equal(v[4].service, "kms");
+	/* 2 throttles + OK, then the 403, then the OK */
+	assert_stats(v[0], 3 + 1 + 1, 2 + 1, 2);
+	assert_stats(v[1], 2, 1, 0);
+	assert_stats(v[2], 3, 3, 0);
+	assert_stats(v[3], 2, 2, 2);
+	assert_stats(v[4], 3, 3, 0);
+
+	/* A smaller cap: the count of services still, only cap written. */
+	memset(v, 0, sizeof(v));
+	assert_int_equal(aws_stats_read(stats, v, 2), 5);
+	assert_string_equal(v[1].service, "sqs");
+	assert_null(v[2].service);
+	assert_int_equal(aws_stats_read(stats, NULL, 0), 5);
+	aws_stats_free(&stats);
+	assert_null(stats);
+	aws_stats_count(NULL, "ec2", true, true); /* no table: nothing */
+}
+
+/* More services than the table holds: the rest are counted as "other". */
+static void test_api_stats_overflow(void **state)
+{
+	struct aws_stats *stats = aws_stats_new();
+	struct provider_api_stats v[AWS_STATS_MAX + 1];
+	char name[AWS_STATS_NAME];
+	char longname[AWS_STATS_NAME + 8];
+	(void)state;
+
+	for (int i = 0; i < AWS_STATS_MAX + 10; i++) {
+		snprintf(name, sizeof(name), "svc%d", i);
+		aws_stats_count(stats, name, i % 2, i % 4 == 1);
+	}
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	aws_stats_count(stats, longname, false, false);
+	assert_int_equal(aws_stats_read(stats, v, ARRAY_SIZE(v)),
+			 AWS_STATS_MAX);
+	assert_string_equal(v[0].service, "svc0");
+	assert_string_equal(v[AWS_STATS_MAX - 2].service, "svc46");
+	assert_stats(v[AWS_STATS_MAX - 2], 1, 0, 0);
+	/* svc47 .. svc57 and the name too long for the table */
+	assert_string_equal(v[AWS_STATS_MAX - 1].service, "other");
+	assert_stats(v[AWS_STATS_MAX - 1], 12, 6, 3);
+	aws_stats_free(&stats);
+}
+
+/*
+ * Through the provider: the flaky DescribeInstances listing (fault_server
+ * "flaky": requests 2, 4, 6, 8, 10 throttled — ThrottlingException 400,
+ * SlowDown 503, RequestLimitExceeded 400... — and request 5 a 500) is
+ * 11 ec2 calls for 5 pages, plus DescribeRegions; STS GetCallerIdentity
+ * is the provider's first call.
+ */
+static void test_api_stats_listing(void **state)
+{
+	struct provider *p;
+	struct elava_error err = {0};
+	struct seen *s = calloc(1, sizeof(*s));
+	struct provider_api_stats v[8];
+	const struct listing *l;
+	int64_t requests, throttles, errors500;
+	(void)state;
+
+	fault();
+	reset_server();
+	use_mode("flaky");
+	p = provider(10000, 0);
+	/* made: the account from STS, nothing else yet */
+	assert_int_equal(provider_api_stats(p, v, ARRAY_SIZE(v)), 1);
+	assert_string_equal(v[0].service, "sts");
+	assert_stats(v[0], 1, 0, 0);
+
+	assert_int_equal(list(p, NULL, 0, NULL, 0, s, &err), 0);
+	l = find(s, "ec2_instance", "us-east-1");
+	if (l->status)
+		fail_msg("listing failed: %s", l->msg);
+	assert_int_equal(l->pages, PAGES);
+	requests = served("flaky", "requests");
+	throttles = served("flaky", "throttles");
+	errors500 = served("flaky", "errors500");
+	assert_int_equal(requests, 11);
+	assert_int_equal(throttles, 5);
+	assert_int_equal(errors500, 1);
+
+	assert_int_equal(provider_api_stats(p, v, ARRAY_SIZE(v)), 2);
+	assert_string_equal(v[0].service, "sts");
+	assert_string_equal(v[1].service, "ec2");
+	assert_stats(v[0], 1, 0, 0);
+	/* DescribeRegions once, then every DescribeInstances attempt */
+	assert_stats(v[1], (uint64_t)(1 + requests),
+		     (uint64_t)(throttles + errors500), (uint64_t)throttles);
+	provider_free(&p);
+	free(s);
+}
+
+/*
+ * Known pages, several services: ec2_instance in two regions (the fault
+ * server's 5 pages each) and sqs_queue (one empty JSON page each) make
+ * 1 + 2 * 5 ec2 calls and 2 sqs calls, no errors.
+ */
+static void test_api_stats_pages(void **state)
+{
+	static const char *const types[] = {"ec2_instance", "sqs_queue"};
+	static const char *const regions[] = {"us-east-1", "us-west-2"};
+	struct provider *p;
+	struct elava_error err = {0};
+	struct seen *s = calloc(1, sizeof(*s));
+	struct provider_api_stats v[8];
+	size_t n, ec2_pages = 0, sqs_pages = 0;
+	(void)state;
+
+	fault();
+	reset_server();
+	use_mode("ok");
+	p = provider(10000, 0);
+	assert_int_equal(list(p, types, 2, regions, 2, s, &err), 0);
+	assert_int_equal(s->n, 4);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->l[i].status)
+			fail_msg("%s in %s: %s", s->l[i].type, s->l[i].region,
+				 s->l[i].msg);
+		if (!strcmp(s->l[i].type, "ec2_instance")) {
+			assert_int_equal(s->l[i].pages, PAGES);
+			ec2_pages += s->l[i].pages;
+		} else {
+			assert_int_equal(s->l[i].pages, 1);
+			sqs_pages += s->l[i].pages;
+		}
+	}
+	n = provider_api_stats(p, v, ARRAY_SIZE(v));
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].service, "sts");
+	assert_string_equal(v[1].service, "ec2");
+	assert_stats(stats_of(v, n, "sts"), 1, 0, 0);
+	assert_stats(stats_of(v, n, "ec2"), 1 + ec2_pages, 0, 0);
+	assert_int_equal(ec2_pages, 2 * PAGES);
+	assert_stats(stats_of(v, n, "sqs"), sqs_pages, 0, 0);
+	assert_int_equal(sqs_pages, 2);
+	provider_free(&p);
+	free(s);
+}
+
+/*
+ * EC2 refuses connections (STS answers): DescribeRegions and
+ * DescribeInstances each make their 2 attempts, every one an error.
+ */
+static void test_api_stats_refused(void **state)
+{
+	struct provider *p;
+	struct elava_error err = {0};
+	struct seen *s = calloc(1, sizeof(*s));
+	struct provider_api_stats v[8];
+	const struct listing *l;
+	char url[64];
+	int fd;
+	(void)state;
+
+	fault();
+	use_mode("ok");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", refused_port(&fd));
+	setenv("AWS_ENDPOINT_URL_EC2", url, 1);
+	p = provider(5000, 2);
+	assert_int_equal(list(p, NULL, 0, NULL, 0, s, &err), 0);
+	unsetenv("AWS_ENDPOINT_URL_EC2");
+	close(fd);
+	l = find(s, "ec2_instance", "us-east-1");
+	assert_int_equal(l->status, ELAVA_E_NETWORK);
+	assert_non_null(strstr(l->msg, "after 2 attempts"));
+	assert_int_equal(provider_api_stats(p, v, ARRAY_SIZE(v)), 2);
+	assert_string_equal(v[0].service, "sts");
+	assert_stats(v[0], 1, 0, 0);
+	assert_string_equal(v[1].service, "ec2");
+	assert_stats(v[1], 2 + 2, 2 + 2, 0);
+	provider_free(&p);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +915,11 @@ int main(void)
 	    cmocka_unit_test(test_json_page_parse_errors),
 	    cmocka_unit_test(test_epoch_times),
 	    cmocka_unit_test(test_json_listing_parse_error),
+	    cmocka_unit_test(test_api_stats_per_attempt),
+	    cmocka_unit_test(test_api_stats_overflow),
+	    cmocka_unit_test(test_api_stats_listing),
+	    cmocka_unit_test(test_api_stats_pages),
+	    cmocka_unit_test(test_api_stats_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

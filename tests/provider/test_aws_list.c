@@ -313,11 +313,163 @@ static void test_no_credentials(void **state)
 	assert_null(p);
 }
 
+/* ------------------------------------------- per-service request counts */
+
+/* An SQS queue in region, through the JSON protocol. */
+static void create_queue(struct aws_client *c, const char *region,
+			 const char *name)
+{
+	struct aws_request r = {0};
+	struct aws_response resp;
+	struct elava_error err = {0};
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"QueueName\":\"%s\"}", name);
+	aws_response_init(&resp);
+	r.operation = "CreateQueue";
+	r.service = "sqs";
+	r.env_id = "SQS";
+	r.region = region;
+	r.method = "POST";
+	r.body = body;
+	r.body_len = strlen(body);
+	r.content_type = "application/x-amz-json-1.0";
+	r.amz_target = "AmazonSQS.CreateQueue";
+	if (aws_client_send(c, &r, &resp, &err))
+		fail_msg("CreateQueue: %s", err.msg);
+	aws_response_release(&resp);
+}
+
+struct paged {
+	size_t listings, failed;
+	size_t ec2_pages, sqs_pages, queues;
+};
+
+static int paged_resource(const struct resource *r, void *ud)
+{
+	(void)r, (void)ud;
+	return 0;
+}
+
+static void paged_done(const struct provider_listing *l, void *ud)
+{
+	struct paged *pg = ud;
+
+	pg->listings++;
+	if (l->status) {
+		pg->failed++;
+		return;
+	}
+	if (!strcmp(l->type, "ec2_instance")) {
+		/* fewer reservations than a page holds: one page */
+		assert_int_equal(l->pages, 1);
+		pg->ec2_pages += l->pages;
+	} else if (!strcmp(l->type, "sqs_queue")) {
+		assert_int_equal(l->pages, 1);
+		pg->sqs_pages += l->pages;
+		pg->queues += l->resources;
+	}
+}
+
+static const struct provider_api_stats *
+find_stats(const struct provider_api_stats *v, size_t n, const char *service)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].service, service))
+			return &v[i];
+	fail_msg("no counts for service '%s'", service);
+	return NULL;
+}
+
+/*
+ * Against the emulator, a new provider's counts: STS GetCallerIdentity
+ * when it is made; then a listing of ec2_instance and sqs_queue in two
+ * regions is one ec2 DescribeRegions plus one DescribeInstances per page,
+ * and one sqs ListQueues per page plus GetQueueAttributes and
+ * ListQueueTags per queue — per service, in the order first used, and no
+ * errors.
+ */
+static void test_api_stats(void **state)
+{
+	const char *url = getenv("ELAVA_TEST_MOTO_URL");
+	const char *regions[] = {"us-east-1", "ca-central-1"};
+	const char *types[] = {"ec2_instance", "sqs_queue"};
+	struct provider_callbacks cb = {paged_resource, paged_done, NULL};
+	struct provider_scope scope = {0};
+	struct provider_api_stats v[8];
+	const struct provider_api_stats *ec2, *sqs;
+	struct aws_creds creds = {0};
+	struct aws_client *c = NULL;
+	struct elava_error err = {0};
+	struct provider *p;
+	struct paged pg = {0};
+	size_t n;
+	(void)state;
+
+	if (!url || !*url)
+		skip();
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+	assert_int_equal(aws_creds_from_env(&creds, NULL), 0);
+	assert_int_equal(aws_client_new(NULL, &creds, &c, NULL), 0);
+	aws_creds_clear(&creds);
+	run_instances_in(c, "ca-central-1", "stats", "t3.nano", 2);
+	run_instances_in(c, "ca-central-1", "stats", "t3.nano", 1);
+	create_queue(c, "us-east-1", "stats-a");
+	create_queue(c, "us-east-1", "stats-b");
+	aws_client_free(&c);
+
+	p = moto_provider(4);
+	n = provider_api_stats(p, v, ARRAY_SIZE(v));
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].service, "sts");
+	assert_true(v[0].calls == 1 && v[0].errors == 0 && v[0].throttles == 0);
+
+	cb.ud = &pg;
+	scope.regions = regions;
+	scope.nregions = 2;
+	scope.types = types;
+	scope.ntypes = 2;
+	assert_int_equal(provider_list(p, &scope, &cb, &err), 0);
+	assert_int_equal(pg.listings, 4);
+	assert_int_equal(pg.failed, 0);
+	assert_int_equal(pg.ec2_pages, 2);
+	assert_int_equal(pg.sqs_pages, 2);
+	assert_int_equal(pg.queues, 2);
+
+	n = provider_api_stats(p, v, ARRAY_SIZE(v));
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].service, "sts");
+	assert_string_equal(v[1].service, "ec2"); /* DescribeRegions first */
+	assert_string_equal(v[2].service, "sqs");
+	assert_true(v[0].calls == 1 && v[0].errors == 0);
+	ec2 = find_stats(v, n, "ec2");
+	sqs = find_stats(v, n, "sqs");
+	assert_int_equal(ec2->calls, 1 + pg.ec2_pages);
+	assert_int_equal(ec2->calls, 3);
+	assert_int_equal(sqs->calls, pg.sqs_pages + 2 * pg.queues);
+	assert_int_equal(sqs->calls, 6);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(v[i].errors, 0);
+		assert_int_equal(v[i].throttles, 0);
+	}
+
+	/* cap 1: only the first written, all three counted */
+	memset(v, 0, sizeof(v));
+	assert_int_equal(provider_api_stats(p, v, 1), 3);
+	assert_string_equal(v[0].service, "sts");
+	assert_null(v[1].service);
+	provider_free(&p);
+	unsetenv("AWS_ENDPOINT_URL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_list_instances),
 	    cmocka_unit_test(test_scope),
+	    cmocka_unit_test(test_api_stats),
 	    cmocka_unit_test(test_no_credentials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,8 @@ int aws_creds_from_json(const char *doc, size_t len, const char *token_key,
 			const char *what, struct aws_creds *c,
 			struct elava_error *err);
 
+struct aws_stats;
+
 struct aws_creds_options {
 	const char *profile;	   /* NULL: $AWS_PROFILE, else "default" */
 	const char *region;	   /* STS region; NULL: the profile's region,
@@ -62,6 +64,9 @@ struct aws_creds_options {
 	const atomic_bool *cancel; /* may be NULL */
 	long process_timeout_ms;   /* credential_process; 0: 60,000 */
 	long metadata_timeout_ms;  /* container/IMDS request; 0: 2,000 */
+	/* Counts the STS calls (AssumeRole*) the chain makes; may be NULL.
+	 * The container endpoint and IMDS are not AWS APIs: not counted. */
+	struct aws_stats *stats;
 };
 
 /*
@@ -128,19 +133,18 @@ int aws_creds_from_process(const char *command, const char *profile,
 /*
  * STS AssumeRole signed with src, or AssumeRoleWithWebIdentity with the
  * token read from token_file (src NULL). session may be NULL
- * ("elava-<pid>"). Errors as aws_client_send, ELAVA_E_PARSE for a response
- * without credentials, ELAVA_E_IO for an unreadable token file.
+ * ("elava-<pid>"). stats (may be NULL) counts the requests, as
+ * aws_client_options.stats. Errors as aws_client_send, ELAVA_E_PARSE for a
+ * response without credentials, ELAVA_E_IO for an unreadable token file.
  */
 int aws_sts_assume_role(const struct aws_creds *src, const char *role_arn,
 			const char *session, const char *region,
-			const atomic_bool *cancel, struct aws_creds *c,
-			struct elava_error *err);
-int aws_sts_assume_role_web_identity(const char *token_file,
-				     const char *role_arn, const char *session,
-				     const char *region,
-				     const atomic_bool *cancel,
-				     struct aws_creds *c,
-				     struct elava_error *err);
+			const atomic_bool *cancel, struct aws_stats *stats,
+			struct aws_creds *c, struct elava_error *err);
+int aws_sts_assume_role_web_identity(
+    const char *token_file, const char *role_arn, const char *session,
+    const char *region, const atomic_bool *cancel, struct aws_stats *stats,
+    struct aws_creds *c, struct elava_error *err);
 
 /*
  * The container credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
@@ -179,6 +183,42 @@ void aws_ratelimit_free(struct aws_ratelimit **rlp);
 bool aws_ratelimit_wait(struct aws_ratelimit *rl, const char *service,
 			const atomic_bool *cancel);
 
+/*
+ * Request counts per service (http.c), shared by every client of a provider
+ * and by its credential chain's STS calls. For each service (the request's
+ * signing name), in the order services were first used:
+ *   calls     every attempt aws_client_send made (retries included), once
+ *             the request was handed to libcurl; a request that could not
+ *             be built, or was cancelled waiting for the rate limit, is not
+ *             a call;
+ *   errors    attempts answered with a status outside 2xx, or that failed
+ *             in transport (connection refused, timeout, reset, a body over
+ *             max_body); an attempt cut short by cancellation is a call but
+ *             not an error;
+ *   throttles answers with HTTP 429 or a code aws_error_is_throttle()
+ *             knows (each is also an error).
+ * Up to AWS_STATS_MAX services; any more (or a name longer than
+ * AWS_STATS_NAME - 1 bytes) are counted together as "other".
+ * Thread-safe (one mutex).
+ */
+#define AWS_STATS_MAX  48
+#define AWS_STATS_NAME 32
+
+struct aws_stats *aws_stats_new(void);
+void aws_stats_free(struct aws_stats **sp);
+/* Count one attempt for service (error: it failed; throttle: it was
+ * throttled, counted as an error too). s may be NULL: nothing is counted. */
+void aws_stats_count(struct aws_stats *s, const char *service, bool error,
+		     bool throttle);
+/*
+ * A consistent copy of up to cap services' counters into out (first use
+ * first); returns how many services there are (may exceed cap). Each
+ * out[i].service points into s and lives as long as it.
+ */
+struct provider_api_stats;
+size_t aws_stats_read(struct aws_stats *s, struct provider_api_stats *out,
+		      size_t cap);
+
 struct aws_client_options {
 	long connect_timeout_ms; /* 0: 3,000 */
 	long request_timeout_ms; /* 0: 30,000 */
@@ -189,6 +229,7 @@ struct aws_client_options {
 	/* Set to true (from any thread) to abort requests and backoffs. */
 	const atomic_bool *cancel;
 	struct aws_ratelimit *limit; /* may be NULL; shared, not owned */
+	struct aws_stats *stats;     /* may be NULL; shared, not owned */
 };
 
 struct aws_request {
@@ -243,7 +284,8 @@ void aws_client_set_creds(struct aws_client *c, const struct aws_creds *creds);
  * AWS error), ELAVA_E_NETWORK (connection failures, after retries),
  * ELAVA_E_TIMEOUT, ELAVA_E_CANCELLED, ELAVA_E_TOOBIG (body over max_body).
  * err says which service and region, the AWS error code and message, and
- * how many attempts were made. Not thread-safe: one client per thread.
+ * how many attempts were made. Every attempt is counted in the options'
+ * stats (see struct aws_stats). Not thread-safe: one client per thread.
  */
 int aws_client_send(struct aws_client *c, const struct aws_request *r,
 		    struct aws_response *resp, struct elava_error *err);

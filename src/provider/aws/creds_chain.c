@@ -135,7 +135,7 @@ static int from_profile(const struct chain *ch, const char *profile, int depth,
 		if (wif && !src)
 			return aws_sts_assume_role_web_identity(
 			    wif, role, session, sts_region(ch, profile),
-			    ch->o->cancel, c, err);
+			    ch->o->cancel, ch->o->stats, c, err);
 		if (!src) {
 			if (pget(ch, profile, "credential_source"))
 				return elava_error_set(
@@ -170,7 +170,7 @@ static int from_profile(const struct chain *ch, const char *profile, int depth,
 			return rc;
 		rc = aws_sts_assume_role(&base, role, session,
 					 sts_region(ch, profile), ch->o->cancel,
-					 c, err);
+					 ch->o->stats, c, err);
 		aws_creds_clear(&base);
 		return rc;
 	}
@@ -202,7 +202,7 @@ static int from_web_identity_env(const struct chain *ch, const char *profile,
 				  : "AWS_WEB_IDENTITY_TOKEN_FILE");
 	return aws_sts_assume_role_web_identity(
 	    file, role, getenv("AWS_ROLE_SESSION_NAME"),
-	    sts_region(ch, profile), ch->o->cancel, c, err);
+	    sts_region(ch, profile), ch->o->cancel, ch->o->stats, c, err);
 }
 
 int aws_creds_resolve(const struct aws_creds_options *o, struct aws_creds *c,

@@ -117,8 +117,8 @@ out:
 
 static int sts_call(const struct aws_creds *signer, const char *op,
 		    const char *region, const struct buf *body,
-		    const atomic_bool *cancel, struct aws_creds *c,
-		    struct elava_error *err)
+		    const atomic_bool *cancel, struct aws_stats *stats,
+		    struct aws_creds *c, struct elava_error *err)
 {
 	struct aws_client_options co = {0};
 	struct aws_client *cl = NULL;
@@ -130,6 +130,7 @@ static int sts_call(const struct aws_creds *signer, const char *op,
 	co.request_timeout_ms = 10000;
 	co.max_body = (size_t)1 << 20;
 	co.cancel = cancel;
+	co.stats = stats;
 	aws_response_init(&resp);
 	rc = aws_client_new(&co, signer, &cl, err);
 	if (rc)
@@ -173,8 +174,8 @@ static int start_body(struct buf *b, const char *action, const char *role_arn,
 
 int aws_sts_assume_role(const struct aws_creds *src, const char *role_arn,
 			const char *session, const char *region,
-			const atomic_bool *cancel, struct aws_creds *c,
-			struct elava_error *err)
+			const atomic_bool *cancel, struct aws_stats *stats,
+			struct aws_creds *c, struct elava_error *err)
 {
 	struct buf body;
 	int rc;
@@ -185,7 +186,8 @@ int aws_sts_assume_role(const struct aws_creds *src, const char *role_arn,
 		rc = elava_error_set(err, ELAVA_E_TOOBIG,
 				     "sts AssumeRole: request too large");
 	else
-		rc = sts_call(src, "AssumeRole", region, &body, cancel, c, err);
+		rc = sts_call(src, "AssumeRole", region, &body, cancel, stats,
+			      c, err);
 	if (rc)
 		elava_error_prefix(err, "cannot assume role '%s'", role_arn);
 	else
@@ -230,12 +232,10 @@ static int read_token(const char *path, struct buf *tok,
 	return rc;
 }
 
-int aws_sts_assume_role_web_identity(const char *token_file,
-				     const char *role_arn, const char *session,
-				     const char *region,
-				     const atomic_bool *cancel,
-				     struct aws_creds *c,
-				     struct elava_error *err)
+int aws_sts_assume_role_web_identity(
+    const char *token_file, const char *role_arn, const char *session,
+    const char *region, const atomic_bool *cancel, struct aws_stats *stats,
+    struct aws_creds *c, struct elava_error *err)
 {
 	/* See the file comment: AWS does not check this signature. */
 	struct aws_creds dummy = {(char *)"ELAVAUNSIGNED", (char *)"unsigned",
@@ -258,7 +258,7 @@ int aws_sts_assume_role_web_identity(const char *token_file,
 		goto out;
 	}
 	rc = sts_call(&dummy, "AssumeRoleWithWebIdentity", region, &body,
-		      cancel, c, err);
+		      cancel, stats, c, err);
 	if (!rc)
 		c->source = "web-identity";
 out:

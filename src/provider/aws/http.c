@@ -3,9 +3,12 @@
  * libcurl, with timeouts, cancellation, and retries of throttling and
  * transient failures (full-jitter exponential backoff, as the AWS SDKs'
  * "standard" retry mode, bounded by attempts and by a retry budget so a
- * struggling service is not hammered by every listing at once).
+ * struggling service is not hammered by every listing at once). Every
+ * attempt is counted per service in a table the provider shares between
+ * its clients (struct aws_stats).
  */
 #include "aws_int.h"
+#include "provider/provider.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -26,6 +29,85 @@ struct aws_client {
 	int budget;
 	char *ca_bundle; /* $AWS_CA_BUNDLE at creation, or NULL */
 };
+
+/* ------------------------------------------------------------ counts */
+
+struct aws_stats {
+	pthread_mutex_t mu;
+	size_t n;
+	struct {
+		char service[AWS_STATS_NAME];
+		uint64_t calls, errors, throttles;
+	} e[AWS_STATS_MAX];
+};
+
+struct aws_stats *aws_stats_new(void)
+{
+	struct aws_stats *s = xcalloc(1, sizeof(*s));
+
+	pthread_mutex_init(&s->mu, NULL);
+	return s;
+}
+
+void aws_stats_free(struct aws_stats **sp)
+{
+	if (!sp || !*sp)
+		return;
+	pthread_mutex_destroy(&(*sp)->mu);
+	xfree(*sp);
+	*sp = NULL;
+}
+
+/* The slot of service, made on first use; the last one is kept for
+ * "other", which takes every service past it. Called locked. */
+static size_t stats_slot(struct aws_stats *s, const char *service)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->e[i].service, service))
+			return i;
+	if (s->n >= AWS_STATS_MAX - 1 && strcmp(service, "other"))
+		return stats_slot(s, "other");
+	snprintf(s->e[s->n].service, sizeof(s->e[s->n].service), "%s", service);
+	return s->n++;
+}
+
+void aws_stats_count(struct aws_stats *s, const char *service, bool error,
+		     bool throttle)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (!service || !*service || strlen(service) >= AWS_STATS_NAME)
+		service = "other";
+	pthread_mutex_lock(&s->mu);
+	i = stats_slot(s, service);
+	s->e[i].calls++;
+	s->e[i].errors += error || throttle;
+	s->e[i].throttles += throttle;
+	pthread_mutex_unlock(&s->mu);
+}
+
+size_t aws_stats_read(struct aws_stats *s, struct provider_api_stats *out,
+		      size_t cap)
+{
+	size_t n;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	n = s->n;
+	for (size_t i = 0; i < n && i < cap; i++) {
+		out[i].service = s->e[i].service;
+		out[i].calls = s->e[i].calls;
+		out[i].errors = s->e[i].errors;
+		out[i].throttles = s->e[i].throttles;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* --------------------------------------------------------- the client */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
@@ -556,6 +638,29 @@ static int classify(long status, const char *code)
 	return ELAVA_E_REMOTE;
 }
 
+/*
+ * Count one attempt in the client's stats; a non-2xx answer's error body
+ * is parsed here (the retry decision reads it too). A transfer aborted
+ * because the client was cancelled is a call, not an error; any other
+ * curl failure (a body over max_body included) is an error.
+ */
+static void count_attempt(struct aws_client *c, const struct aws_request *r,
+			  CURLcode cc, struct aws_response *resp)
+{
+	bool ok = cc == CURLE_OK && resp->status >= 200 && resp->status < 300;
+	bool throttle = false;
+
+	if (cc == CURLE_OK && !ok) {
+		aws_error_parse(resp->body.data, resp->body.len, resp);
+		throttle = resp->status == 429 ||
+			   aws_error_is_throttle(resp->error_code);
+	}
+	aws_stats_count(c->o.stats, r->service,
+			!ok &&
+			    !(cc == CURLE_ABORTED_BY_CALLBACK && cancelled(c)),
+			throttle);
+}
+
 int aws_client_send(struct aws_client *c, const struct aws_request *r,
 		    struct aws_response *resp, struct elava_error *err)
 {
@@ -575,7 +680,8 @@ int aws_client_send(struct aws_client *c, const struct aws_request *r,
 					       r->service, op, r->region);
 		cc = attempt(c, r, resp, &too_big, err);
 		if (cc == CURLE_URL_MALFORMAT)
-			return ELAVA_E_TOOBIG;
+			return ELAVA_E_TOOBIG; /* nothing was sent */
+		count_attempt(c, r, cc, resp);
 		if (cc == CURLE_ABORTED_BY_CALLBACK && cancelled(c))
 			return elava_error_set(err, ELAVA_E_CANCELLED,
 					       "%s %s in %s: cancelled",
@@ -591,7 +697,6 @@ int aws_client_send(struct aws_client *c, const struct aws_request *r,
 					c->budget++;
 				return 0;
 			}
-			aws_error_parse(resp->body.data, resp->body.len, resp);
 			retry = aws_error_is_retryable(resp->status,
 						       resp->error_code);
 		} else {

@@ -265,6 +265,7 @@ struct aws_provider {
 	struct aws_creds creds; /* what worker clients sign with */
 	unsigned creds_gen;	/* bumped on every refresh */
 	struct aws_ratelimit *limit;
+	struct aws_stats *stats; /* every client's requests, per service */
 	char *account;
 	char *region; /* default region */
 	int concurrency;

@@ -4,8 +4,9 @@
  * from DescribeRegions), and provider_list: one job per (region, type), or
  * one per account for global types, run by a small pool of worker threads,
  * each with its own HTTP client, at most half of them on one service at a
- * time and under a shared per-service request rate. Each listing ends with
- * a status, so a failed one never makes its resources look gone.
+ * time and under a shared per-service request rate, every request counted
+ * per service (provider_api_stats). Each listing ends with a status, so a
+ * failed one never makes its resources look gone.
  */
 #include "list_int.h"
 
@@ -548,12 +549,19 @@ static void aws_cancel(struct provider *base)
 	atomic_store(&((struct aws_provider *)base)->cancel, true);
 }
 
+static size_t aws_api_stats(struct provider *base,
+			    struct provider_api_stats *out, size_t cap)
+{
+	return aws_stats_read(((struct aws_provider *)base)->stats, out, cap);
+}
+
 static void aws_destroy(struct provider *base)
 {
 	struct aws_provider *p = (struct aws_provider *)base;
 
 	aws_client_free(&p->client);
 	aws_ratelimit_free(&p->limit);
+	aws_stats_free(&p->stats);
 	aws_creds_clear(&p->creds);
 	pthread_mutex_destroy(&p->creds_mu);
 	for (size_t i = 0; i < p->nall_regions; i++)
@@ -574,6 +582,7 @@ static const struct provider_ops aws_ops = {
     .remove = aws_write_remove,
     .cancel = aws_cancel,
     .destroy = aws_destroy,
+    .api_stats = aws_api_stats,
 };
 
 int provider_aws_new(const struct provider_aws_options *o,
@@ -604,15 +613,18 @@ int provider_aws_new(const struct provider_aws_options *o,
 	p->concurrency = o->concurrency > 0 ? o->concurrency : 8;
 	p->limit = aws_ratelimit_new(
 	    o->requests_per_second == 0 ? 20 : o->requests_per_second);
+	p->stats = aws_stats_new();
 	/* The standard chain: environment, profile, web identity, container,
 	 * instance metadata. */
 	p->cro.profile = p->profile;
 	p->cro.region = p->region;
 	p->cro.cancel = &p->cancel;
+	p->cro.stats = p->stats;
 	p->co.request_timeout_ms = o->request_timeout_ms;
 	p->co.max_attempts = o->max_attempts;
 	p->co.cancel = &p->cancel;
 	p->co.limit = p->limit;
+	p->co.stats = p->stats;
 	rc = aws_creds_resolve(&p->cro, &p->creds, err);
 	if (!rc)
 		rc = aws_client_new(&p->co, &p->creds, &p->client, err);
