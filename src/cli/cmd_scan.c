@@ -376,8 +376,10 @@ int cmd_scan(int argc, char **argv)
 	struct config cfg;
 	int rc = parse_args(argc, argv, &a);
 
-	if (rc)
+	if (rc) {
+		cli_flags_release(&a.flags);
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
 	if (!(rc = cli_config_load(a.cm.config, &cfg)))
 		rc = run_scan(&a, &cfg);
 	config_release(&cfg);

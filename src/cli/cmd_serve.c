@@ -205,8 +205,10 @@ int cmd_serve(int argc, char **argv)
 	struct elava_error err = {0};
 	int rc = parse_args(argc, argv, &a);
 
-	if (rc)
-		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (rc) {
+		rc = rc < 0 ? CLI_EXIT_OK : rc;
+		goto out;
+	}
 	if ((rc = load_settings(&a, &o.settings, &err))) {
 		rc = cli_fail(&err);
 		goto out;

@@ -140,6 +140,17 @@ static void reason(struct buf *b, const char *text)
 	buf_append_json_string(b, text, strlen(text));
 }
 
+static const char *outcome_reason(const char *last_status)
+{
+	if (!strcmp(last_status, "partial"))
+		return "the last iteration was partial: some listings failed";
+	if (!strcmp(last_status, "failed"))
+		return "the last iteration failed: no listing completed";
+	if (!strcmp(last_status, "timeout"))
+		return "the last iteration was cancelled at its timeout";
+	return "the last iteration failed with an error";
+}
+
 const char *daemon_health(const struct daemon_status *st, int64_t now,
 			  struct buf *reasons)
 {
@@ -165,14 +176,8 @@ const char *daemon_health(const struct daemon_status *st, int64_t now,
 	}
 	if (st->last_status && strcmp(st->last_status, "success") &&
 	    strcmp(st->last_status, "storage_error")) {
-		char text[64];
-		snprintf(text, sizeof(text), "the last iteration was %s",
-			 !strcmp(st->last_status, "timeout") ? "cancelled at "
-							       "its timeout"
-			 : !strcmp(st->last_status, "error") ? "an error"
-							     : st->last_status);
 		status = strcmp(status, "unhealthy") ? "degraded" : status;
-		reason(reasons, text);
+		reason(reasons, outcome_reason(st->last_status));
 	}
 	if (st->last_success_ns && st->interval_ns &&
 	    now - st->last_success_ns > 2 * st->interval_ns) {

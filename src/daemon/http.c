@@ -531,7 +531,7 @@ int http_server_start(const struct http_server_options *o,
 				     s->port);
 		goto out;
 	}
-	log_info(MOD, "listening on %s port %d", o->listen, s->port);
+	log_debug(MOD, "listening on %s port %d", o->listen, s->port);
 	*out = s;
 	s = NULL;
 	rc = 0;

@@ -42,6 +42,9 @@ struct loop {
 	bool running, timed_out;
 	int64_t deadline; /* monotonic */
 	int64_t timeout_ns, shutdown_ns;
+	/* The provider's cancel flag (provider_aws_options.cancel): set by the
+	 * supervisor, it stops a listing and a provider being made alike. */
+	atomic_bool cancel;
 };
 
 static struct loop L;
@@ -72,10 +75,30 @@ void daemon_settings_free(struct daemon_settings **sp)
 	*sp = NULL;
 }
 
+/*
+ * Make the provider and check the scope against the cloud: what can take
+ * long at start, at a reload and when an iteration finds no provider.
+ * Cancellable through L.cancel. On error *out is NULL.
+ */
 static int provider_make(const struct daemon_settings *set,
 			 struct provider **out, struct elava_error *err)
 {
-	return provider_aws_new(&set->provider, out, err);
+	struct provider_aws_options po = set->provider;
+	int rc;
+
+	po.cancel = &L.cancel;
+	if (!(rc = provider_aws_new(&po, out, err)) &&
+	    (rc = provider_check(*out, &set->scope, err)))
+		provider_free(out);
+	return rc;
+}
+
+/* Errors that are the configuration's (a reload is rejected, a start
+ * fails), as opposed to a cloud that does not answer now. */
+static bool config_error(int rc)
+{
+	return rc == ELAVA_E_AUTH || rc == ELAVA_E_INVAL ||
+	       rc == ELAVA_E_NOTFOUND || rc == ELAVA_E_PERM;
 }
 
 static void apply_logging(const struct config *c)
@@ -162,13 +185,14 @@ static void *supervise(void *arg)
 		}
 		if (L.running && (L.stopping || now > L.deadline)) {
 			if (!L.stopping && !L.timed_out)
-				log_warn(MOD, "iteration over its timeout: "
-					      "cancelling it");
+				log_warn(MOD,
+					 "work over its timeout "
+					 "(daemon.reconciliation_timeout): "
+					 "cancelling it");
 			L.timed_out = L.timed_out || !L.stopping;
-			/* Again every tick: a listing may start after the
-			 * first cancel reached the provider. */
-			if (L.d->provider)
-				provider_cancel(L.d->provider);
+			/* Again every tick: a listing that starts after
+			 * the first cancel clears the flag. */
+			atomic_store(&L.cancel, true);
 		}
 		if (L.stopping && now > L.stop_deadline) {
 			unlock();
@@ -335,24 +359,59 @@ static void finish(struct daemon *d, const char *status, const char *error,
 	malloc_trim(0); /* give the iteration's memory back */
 }
 
+/* Cancellable work (an iteration, making a provider) begins: the
+ * supervisor cancels it at its timeout or when a stop is asked. */
+static void work_begin(void)
+{
+	lock();
+	L.running = true;
+	L.timed_out = false;
+	L.deadline = time_mono_ns() + L.timeout_ns;
+	atomic_store(&L.cancel, false);
+	unlock();
+}
+
+/* Returns whether the work timed out. */
+static bool work_end(void)
+{
+	bool timed_out;
+
+	lock();
+	L.running = false;
+	timed_out = L.timed_out;
+	unlock();
+	return timed_out;
+}
+
+static bool stopping(void)
+{
+	bool s;
+
+	lock();
+	s = L.stopping;
+	unlock();
+	return s;
+}
+
 static void iterate(struct daemon *d)
 {
 	struct engine_scan_options eo = {0};
 	struct engine_scan_report rep = {0};
 	struct elava_error err = {0};
 	int64_t start_ns = time_now_ns(), t0 = time_mono_ns(), dur;
-	bool timed_out, stopping;
+	bool timed_out, stop, cloud_down = false;
 	int rc = 0;
 
 	lock();
 	d->st.phase = DAEMON_RUNNING;
 	d->st.iteration_start_ns = start_ns;
-	L.running = true;
-	L.timed_out = false;
-	L.deadline = t0 + L.timeout_ns;
 	unlock();
-
-	if (!d->wal && (rc = wal_reopen(d, &err)))
+	work_begin();
+	/* No provider: the cloud did not answer when it was made. */
+	if (!d->provider &&
+	    (cloud_down = (rc = provider_make(d->set, &d->provider, &err))))
+		elava_error_prefix(&err, "reaching the cloud");
+	if (!rc && !d->wal && (rc = wal_reopen(d, &err)))
 		elava_error_prefix(&err, "opening the WAL");
 	if (!rc) {
 		eo.scope = &d->set->scope;
@@ -360,16 +419,17 @@ static void iterate(struct daemon *d)
 		    engine_scan(d->provider, d->store, d->wal, &eo, &rep, &err);
 	}
 	dur = time_mono_ns() - t0;
-	lock();
-	L.running = false;
-	timed_out = L.timed_out;
-	stopping = L.stopping;
-	if (!stopping)
+	timed_out = work_end();
+	stop = stopping();
+	if (!stop) {
+		lock();
 		d->st.phase = DAEMON_SLEEPING;
-	unlock();
-	count_api_calls(&d->m, d->provider);
+		unlock();
+	}
+	if (d->provider)
+		count_api_calls(&d->m, d->provider);
 
-	if (rc == ELAVA_E_CANCELLED && stopping && !timed_out) {
+	if (rc == ELAVA_E_CANCELLED && stop && !timed_out) {
 		log_info(MOD, "iteration cancelled by the shutdown; nothing "
 			      "was stored");
 	} else if (rc == ELAVA_E_CANCELLED) {
@@ -384,7 +444,7 @@ static void iterate(struct daemon *d)
 		finish(d, "timeout", "timed out and cancelled", start_ns, dur,
 		       false, true);
 	} else if (rc && !rep.result.revision) {
-		bool storage = is_storage_error(rc);
+		bool storage = !cloud_down && is_storage_error(rc);
 		if (storage)
 			metric_add(d->m.storage_errors, NULL, 1);
 		log_error(MOD, "iteration failed%s: %s",
@@ -464,12 +524,24 @@ static void reload(struct daemon *d, const struct daemon_options *o)
 	}
 	notify_reloading();
 	rc = o->reload(o->reload_ud, &ns, &err);
-	if (!rc && !(rc = provider_make(ns, &np, &err))) {
-		rc = provider_check(np, &ns->scope, &err);
-		if (rc && rc != ELAVA_E_INVAL) { /* the cloud, not the config */
-			log_warn(MOD, "checking the new scope: %s", err.msg);
+	if (!rc) {
+		work_begin();
+		rc = provider_make(ns, &np, &err);
+		work_end();
+		if (rc && !config_error(rc)) {
+			/* The cloud, not the configuration: the next
+			 * iteration makes the provider again. */
+			log_warn(MOD,
+				 "reload: %s; the next iteration tries "
+				 "again",
+				 err.msg);
 			rc = 0;
 		}
+	}
+	if (rc && stopping()) {
+		log_info(MOD, "reload abandoned: shutting down");
+		daemon_settings_free(&ns);
+		return;
 	}
 	if (rc) {
 		log_error(MOD,
@@ -584,6 +656,19 @@ static int open_store(struct daemon *d, struct elava_error *err)
 	return 0;
 }
 
+/* The store's revision, in /debug/vars and the metrics before the first
+ * iteration. */
+static void show_revision(struct daemon *d)
+{
+	struct elava_error ignored = {0};
+	uint64_t rev = 0;
+
+	if (store_current_revision(d->store, &rev, &ignored))
+		return;
+	d->st.revision = rev;
+	metric_set(d->m.store_revision, NULL, (double)rev);
+}
+
 static int start_http(struct daemon *d, struct http_server **out,
 		      struct elava_error *err)
 {
@@ -643,11 +728,16 @@ int daemon_run(const struct daemon_options *o, struct elava_error *err)
 
 	log_info(MOD, "Starting Elava daemon (version %s, store %s)",
 		 ELAVA_VERSION, d.set->storage_path);
-	if ((rc = open_store(&d, err)) ||
-	    (rc = provider_make(d.set, &d.provider, err)))
+	if ((rc = open_store(&d, err)))
 		goto out;
-	rc = provider_check(d.provider, &d.set->scope, err);
-	if (rc == ELAVA_E_INVAL)
+	work_begin();
+	rc = provider_make(d.set, &d.provider, err);
+	work_end();
+	if (rc && stopping()) {
+		rc = 0; /* stopped while waiting for the cloud */
+		goto out;
+	}
+	if (rc && config_error(rc))
 		goto out;
 	if (rc)
 		log_warn(MOD,
@@ -655,6 +745,7 @@ int daemon_run(const struct daemon_options *o, struct elava_error *err)
 			 "starts anyway",
 			 err->msg);
 	rc = 0;
+	show_revision(&d);
 	if ((rc = start_http(&d, &http, err)))
 		goto out;
 	log_info(MOD, "Metrics server listening on %s:%d", d.set->cfg->listen,

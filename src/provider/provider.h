@@ -13,6 +13,8 @@
 #include "core/core.h"
 #include "resource/resource.h"
 
+#include <stdatomic.h>
+
 struct provider;
 
 struct provider_scope {
@@ -146,6 +148,12 @@ struct provider_aws_options {
 	int concurrency;	 /* listings at once; 0: 8 */
 	/* Requests per second to one service; 0: 20; < 0: unlimited. */
 	double requests_per_second;
+	/*
+	 * The flag provider_cancel sets, owned by the caller, so that it can
+	 * also stop provider_aws_new (credential and STS calls) from another
+	 * thread. NULL: the provider's own.
+	 */
+	atomic_bool *cancel;
 };
 
 /*

@@ -35,21 +35,11 @@ moto_isolate "$tmp"
 
 moto_start || { echo "skip: cannot start the AWS emulator"; exit 77; }
 export AWS_ENDPOINT_URL=$MOTO_URL
+. "$here/../check.sh"
 ACCT=123456789012
 SCOPE="aws:$ACCT:us-east-1"
 
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-die() { echo "FAIL: $*"; echo "$((failures + 1)) failure(s) (stopped early)"; exit 1; }
 
-# run CMD...: stdout in $tmp/out, stderr in $tmp/err, exit code in $rc.
-run() { "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-el() { run "$ELAVA_BIN" "$@"; }
-both() { cat "$tmp/out" "$tmp/err"; }
-expect_rc() { [ "$rc" -eq "$1" ] || fail "$2: exit $rc, expected $1; output: $(both | head -c 800)"; }
-expect_out() { grep -qF -- "$1" "$tmp/out" || fail "$2: no '$1' on stdout: $(head -c 800 "$tmp/out")"; }
-expect_err() { grep -qiF -- "$1" "$tmp/err" || fail "$2: no '$1' on stderr: $(head -c 800 "$tmp/err")"; }
-no_out() { ! grep -qF -- "$1" "$tmp/out" || fail "$2: '$1' on stdout: $(head -c 800 "$tmp/out")"; }
 # shape KIND [--empty|--nonempty]: $tmp/out is KIND's documented JSON.
 shape() {
 	python3 "$SHAPE" "$1" "$tmp/out" "${@:2}" >"$tmp/shape" 2>&1 ||

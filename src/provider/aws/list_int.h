@@ -270,7 +270,8 @@ struct aws_provider {
 	char *region; /* default region */
 	int concurrency;
 	atomic_bool cancel;
-	char **all_regions; /* DescribeRegions AllRegions, cached */
+	atomic_bool *cancel_flag; /* the caller's (options) or &cancel */
+	char **all_regions;	  /* DescribeRegions AllRegions, cached */
 	size_t nall_regions;
 };
 

@@ -166,7 +166,7 @@ static struct job *take_job(struct run *run, size_t worker)
 	pthread_cond_broadcast(&run->cv);
 	for (;;) {
 		bool left = false;
-		if (run->stop || atomic_load(&run->p->cancel))
+		if (run->stop || atomic_load(run->p->cancel_flag))
 			break;
 		for (size_t i = 0; i < run->njobs && !j; i++) {
 			if (run->jobs[i].taken)
@@ -446,7 +446,7 @@ static int aws_list(struct provider *base, const struct provider_scope *scope,
 	const char *const *regions;
 	int rc;
 
-	atomic_store(&p->cancel, false);
+	atomic_store(p->cancel_flag, false);
 	if ((rc = aws_provider_creds(p, p->client, &p->client_gen, err)) ||
 	    (rc = check_types(s->types, s->ntypes, err)) ||
 	    (rc = check_types(s->exclude_types, s->nexclude, err)))
@@ -502,7 +502,7 @@ static int aws_list(struct provider *base, const struct provider_scope *scope,
 	rc = 0;
 	if (run.stop)
 		rc = run.stop;
-	else if (atomic_load(&p->cancel))
+	else if (atomic_load(p->cancel_flag))
 		rc = elava_error_set(err, ELAVA_E_CANCELLED,
 				     "listing cancelled");
 	else if (run.njobs && !nworkers)
@@ -546,7 +546,7 @@ static const char *const *aws_types_list(const struct provider *base)
 
 static void aws_cancel(struct provider *base)
 {
-	atomic_store(&((struct aws_provider *)base)->cancel, true);
+	atomic_store(((struct aws_provider *)base)->cancel_flag, true);
 }
 
 static size_t aws_api_stats(struct provider *base,
@@ -610,6 +610,7 @@ int provider_aws_new(const struct provider_aws_options *o,
 	p->profile = o->profile ? xstrdup(o->profile) : NULL;
 	pthread_mutex_init(&p->creds_mu, NULL);
 	atomic_init(&p->cancel, false);
+	p->cancel_flag = o->cancel ? o->cancel : &p->cancel;
 	p->concurrency = o->concurrency > 0 ? o->concurrency : 8;
 	p->limit = aws_ratelimit_new(
 	    o->requests_per_second == 0 ? 20 : o->requests_per_second);
@@ -618,11 +619,11 @@ int provider_aws_new(const struct provider_aws_options *o,
 	 * instance metadata. */
 	p->cro.profile = p->profile;
 	p->cro.region = p->region;
-	p->cro.cancel = &p->cancel;
+	p->cro.cancel = p->cancel_flag;
 	p->cro.stats = p->stats;
 	p->co.request_timeout_ms = o->request_timeout_ms;
 	p->co.max_attempts = o->max_attempts;
-	p->co.cancel = &p->cancel;
+	p->co.cancel = p->cancel_flag;
 	p->co.limit = p->limit;
 	p->co.stats = p->stats;
 	rc = aws_creds_resolve(&p->cro, &p->creds, err);
