@@ -18,7 +18,6 @@
 #include "store/store.h"
 #include "wal/wal.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -30,7 +29,6 @@
 /* A loop stuck this long past its iteration's timeout is not alive: the
  * watchdog stops being fed and systemd restarts the service. */
 #define WATCHDOG_GRACE_NS (60 * 1000000000LL)
-#define TOKEN_MAX	  4096
 
 /* Asked of the loop by the supervisor; guarded by loop.lock. */
 struct loop {
@@ -38,7 +36,8 @@ struct loop {
 	bool stopping, reload, done;
 	int signals;
 	int64_t stop_deadline; /* monotonic */
-	/* The running iteration, for its timeout. */
+	/* Cancellable work in progress (an iteration, a provider being
+	 * made), for its timeout and for a stop. */
 	bool running, timed_out;
 	int64_t deadline; /* monotonic */
 	int64_t timeout_ns, shutdown_ns;
