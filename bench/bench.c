@@ -195,13 +195,18 @@ size_t bench_peak_rss(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: elava-bench store [--resources N] [--churn-pct P] "
-		     "[--scans K] [--json]\n"
-		     "       elava-bench wal [--entries N] [--json]\n"
-		     "       elava-bench list [--instances N] [--per-page P] "
-		     "[--awscli-instances M] [--json]\n"
-		     "       elava-bench scan [--resources N] [--churn-pct P] "
-		     "[--latency-ms L] [--store DIR] [--json]\n");
+	fprintf(out,
+		"usage: elava-bench store [--resources N] [--churn-pct P] "
+		"[--scans K] [--json]\n"
+		"       elava-bench wal [--entries N] [--json]\n"
+		"       elava-bench list [--instances N] [--per-page P] "
+		"[--awscli-instances M] [--json]\n"
+		"       elava-bench scan [--resources N] [--churn-pct P] "
+		"[--latency-ms L] [--store DIR] [--json]\n"
+		"       elava-bench serve [--resources N] [--iterations N] "
+		"[--page-ms L] [--load-seconds S]\n"
+		"                         [--parts first,load,flat] "
+		"[--elava PATH] [--json]\n");
 }
 
 int main(int argc, char **argv)
@@ -219,6 +224,8 @@ int main(int argc, char **argv)
 		return bench_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "scan"))
 		return bench_scan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return bench_serve(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;

@@ -15,6 +15,7 @@ int bench_store(int argc, char **argv);
 int bench_wal(int argc, char **argv);
 int bench_list(int argc, char **argv);
 int bench_scan(int argc, char **argv);
+int bench_serve(int argc, char **argv);
 
 /* Print "elava-bench <benchmark>: <message>" to stderr and exit 1. */
 void bench_die(const char *fmt, ...)

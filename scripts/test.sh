@@ -112,6 +112,21 @@ done
 case "$out" in *'"resources":2000,'*) pass ;; *) fail "bench scan: $out" ;; esac
 # The second scan must report exactly the churn the server introduced.
 case "$out" in *'"changes_match":true'*) pass ;; *) fail "bench scan changes: $out" ;; esac
+# The real `elava serve` against the fake AWS: first iteration, wrk on
+# /metrics and /health (at 5 ms and 0 ms a page), 20 iterations with churn.
+out=$(build/elava-bench serve --resources 2000 --iterations 20 --load-seconds 2 --page-ms 5 --json)
+for k in first_iteration_s rss_anon_after_first_mb peak_rss_anon_mb rss_file_mb \
+         metrics_rps metrics_p99_ms health_rps health_p99_ms iteration_s_idle \
+         iteration_s_loaded iteration_change_pct metrics_rps_0ms health_p99_ms_0ms \
+         iteration_change_pct_0ms rss_anon_after_10_mb rss_anon_after_20_mb \
+         rss_growth_pct changes_stored elapsed_s; do
+  case "$out" in *"\"$k\":"*) ;; *) fail "bench serve lacks $k: $out" ;; esac
+done
+case "$out" in *'"resources":2000,'*) pass ;; *) fail "bench serve: $out" ;; esac
+# Every change the server made was stored by the daemon; it stopped cleanly.
+case "$out" in *'"changes_match":true'*) pass ;; *) fail "bench serve changes: $out" ;; esac
+case "$out" in *'"first_exit_status":0,'*'"flat_exit_status":0'*) pass ;;
+  *) fail "bench serve: the daemon did not exit 0 on SIGTERM: $out" ;; esac
 
 echo
 echo "elava tests: $passed passed, $failed failed"
