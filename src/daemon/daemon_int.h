@@ -286,6 +286,10 @@ struct daemon {
 	int64_t scraped_mono;
 	struct proc_stats proc;
 	uint64_t store_bytes;
+	/* The last /metrics page, rendered at most once a second. */
+	pthread_mutex_t page_lock;
+	int64_t page_mono;
+	struct buf page;
 };
 
 /* The health rules: "healthy", "degraded" or "unhealthy", with the

@@ -239,20 +239,18 @@ static void time_or_null(struct buf *b, const char *name, int64_t ns)
 
 /* ------------------------------------------------------------ handlers */
 
-static void on_metrics(const struct http_request *req,
-		       struct http_response *resp, void *ud)
+/* Update the gauges read at scrape time and render the page again. */
+static void render_metrics(struct daemon *d, struct buf *page)
 {
-	struct daemon *d = ud;
+	static const char *const statuses[] = {"healthy", "degraded",
+					       "unhealthy"};
 	struct daemon_metrics *m = &d->m;
 	struct daemon_status st = snapshot(d);
 	struct proc_stats ps;
 	struct buf reasons;
 	uint64_t store_bytes;
 	const char *status;
-	static const char *const statuses[] = {"healthy", "degraded",
-					       "unhealthy"};
 
-	(void)req;
 	scrape_figures(d, &ps, &store_bytes);
 	buf_init(&reasons, 0);
 	status = daemon_health(&st, time_now_ns(), &reasons);
@@ -266,9 +264,32 @@ static void on_metrics(const struct http_request *req,
 	metric_set(m->threads, NULL, ps.threads);
 	metric_set(m->memory, NULL, (double)ps.rss_anon_bytes);
 	metric_set(m->store_bytes, NULL, (double)store_bytes);
-	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	if (metrics_render(m->reg, &resp->body))
+	buf_reset(page);
+	if (metrics_render(m->reg, page))
+		buf_reset(page);
+}
+
+/*
+ * The page is rendered at most once a second (a scrape every few seconds
+ * is the norm; a flood of them then costs a copy, not a render each).
+ */
+static void on_metrics(const struct http_request *req,
+		       struct http_response *resp, void *ud)
+{
+	struct daemon *d = ud;
+	int64_t now = time_mono_ns();
+
+	(void)req;
+	pthread_mutex_lock(&d->page_lock);
+	if (!d->page_mono || now - d->page_mono > 1000000000LL) {
+		render_metrics(d, &d->page);
+		d->page_mono = now;
+	}
+	if (!d->page.len || buf_append(&resp->body, d->page.data, d->page.len))
 		http_error(resp, 500, "the metrics do not fit in memory");
+	else
+		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	pthread_mutex_unlock(&d->page_lock);
 }
 
 static void on_health(const struct http_request *req,

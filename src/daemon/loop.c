@@ -694,12 +694,22 @@ int daemon_run(const struct daemon_options *o, struct elava_error *err)
 	char every[32];
 	int rc;
 
+	/*
+	 * One malloc arena. With glibc's default (8 per core) the listing
+	 * threads, made again every iteration, spread over arenas whose free
+	 * tops malloc_trim does not return: private memory grew 63% over
+	 * 1,000 iterations (elava-bench serve) with none of it in use. One
+	 * arena keeps it flat and did not slow a 100k-resource scan.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	memset(&d, 0, sizeof(d));
 	memset(&L, 0, sizeof(L));
 	memset(&api_seen, 0, sizeof(api_seen));
 	d.set = o->settings;
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_mutex_init(&d.scrape_lock, NULL);
+	pthread_mutex_init(&d.page_lock, NULL);
+	buf_init(&d.page, 0);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d.wake, &ca);
@@ -765,6 +775,10 @@ out:
 	L.done = true;
 	unlock();
 	pthread_join(sup, NULL);
+	/* A signal that came after the supervisor stopped: the stop it asks
+	 * for is done. */
+	while (sigtimedwait(&set, NULL, &(struct timespec){0, 0}) > 0)
+		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!rc)
 		log_info(MOD, "Daemon stopped");
@@ -776,5 +790,7 @@ out:
 	pthread_cond_destroy(&d.wake);
 	pthread_mutex_destroy(&d.lock);
 	pthread_mutex_destroy(&d.scrape_lock);
+	pthread_mutex_destroy(&d.page_lock);
+	buf_release(&d.page);
 	return rc;
 }
