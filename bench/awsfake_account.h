@@ -7,8 +7,7 @@
  * EC2 DescribeRegions, over HTTP/1.1 keep-alive on loopback. The server
  * runs in a process of its own, forked while the caller is small; the
  * caller changes the account (churn) and the server's per-call latency
- * over a control pipe. The serve benchmark uses it; it holds what the scan
- * benchmark's server does, so that one can move onto it too.
+ * over a control pipe. The scan and serve benchmarks both use it.
  */
 #ifndef ELAVA_BENCH_AWSFAKE_ACCOUNT_H
 #define ELAVA_BENCH_AWSFAKE_ACCOUNT_H

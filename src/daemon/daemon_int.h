@@ -286,9 +286,11 @@ struct daemon {
 	int64_t scraped_mono;
 	struct proc_stats proc;
 	uint64_t store_bytes;
-	/* The last /metrics page, rendered at most once a second. */
+	/* The last /metrics page: rendered after each iteration, otherwise
+	 * at most once a second. */
 	pthread_mutex_t page_lock;
 	int64_t page_mono;
+	uint64_t page_iterations;
 	struct buf page;
 };
 

@@ -270,20 +270,24 @@ static void render_metrics(struct daemon *d, struct buf *page)
 }
 
 /*
- * The page is rendered at most once a second (a scrape every few seconds
- * is the norm; a flood of them then costs a copy, not a render each).
+ * The page is rendered again after each iteration and otherwise at most
+ * once a second (a scrape every few seconds is the norm; a flood of them
+ * then costs a copy, not a render each).
  */
 static void on_metrics(const struct http_request *req,
 		       struct http_response *resp, void *ud)
 {
 	struct daemon *d = ud;
 	int64_t now = time_mono_ns();
+	uint64_t iterations = snapshot(d).iterations;
 
 	(void)req;
 	pthread_mutex_lock(&d->page_lock);
-	if (!d->page_mono || now - d->page_mono > 1000000000LL) {
+	if (!d->page_mono || now - d->page_mono > 1000000000LL ||
+	    iterations != d->page_iterations) {
 		render_metrics(d, &d->page);
 		d->page_mono = now;
+		d->page_iterations = iterations;
 	}
 	if (!d->page.len || buf_append(&resp->body, d->page.data, d->page.len))
 		http_error(resp, 500, "the metrics do not fit in memory");
