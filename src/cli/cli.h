@@ -288,6 +288,33 @@ struct cli_flag_key {
 	const char *flag, *key;
 	bool list; /* given twice adds to the list */
 };
+/* The flags that name what to scan, shared by scan and serve: put
+ * CLI_SCOPE_OPTIONS in the getopt table and CLI_SCOPE_FLAG_KEYS in the
+ * cli_flag_key table. */
+#define CLI_OPT_REGION	      0x1101
+#define CLI_OPT_ALL_REGIONS   0x1102
+#define CLI_OPT_TYPES	      0x1103
+#define CLI_OPT_EXCLUDE_TYPES 0x1104
+#define CLI_OPT_PROFILE	      0x1105
+#define CLI_SCOPE_OPTIONS                                                      \
+	{"region", required_argument, NULL, CLI_OPT_REGION},                   \
+	    {"all-regions", no_argument, NULL, CLI_OPT_ALL_REGIONS},           \
+	    {"types", required_argument, NULL, CLI_OPT_TYPES},                 \
+	    {"type", required_argument, NULL, CLI_OPT_TYPES},                  \
+	    {"exclude-types", required_argument, NULL, CLI_OPT_EXCLUDE_TYPES}, \
+	{                                                                      \
+		"profile", required_argument, NULL, CLI_OPT_PROFILE            \
+	}
+#define CLI_SCOPE_FLAG_KEYS                                                    \
+	{CLI_OPT_REGION, "--region", "cloud.region", true},                    \
+	    {CLI_OPT_ALL_REGIONS, "--all-regions", "cloud.all_regions",        \
+	     false},                                                           \
+	    {CLI_OPT_TYPES, "--types", "scan.types", true},                    \
+	    {CLI_OPT_EXCLUDE_TYPES, "--exclude-types", "scan.exclude_types",   \
+	     true},                                                            \
+	{                                                                      \
+		CLI_OPT_PROFILE, "--profile", "cloud.profile", false           \
+	}
 /* For cli_parse's on_option: record option c (arg NULL: "true"); a usage
  * error for an option not in the table. */
 int cli_flags_option(struct cli_flags *f, const struct cli_flag_key *keys,

@@ -36,16 +36,8 @@ struct scan_args {
 	struct cli_flags flags;
 };
 
-enum { O_REGION = 1, O_ALL, O_TYPES, O_EXCLUDE, O_PROFILE };
-
 /* Each flag is a config key (flags > env > file). */
-static const struct cli_flag_key flag_keys[] = {
-    {O_REGION, "--region", "cloud.region", true},
-    {O_ALL, "--all-regions", "cloud.all_regions", false},
-    {O_TYPES, "--types", "scan.types", true},
-    {O_EXCLUDE, "--exclude-types", "scan.exclude_types", true},
-    {O_PROFILE, "--profile", "cloud.profile", false},
-};
+static const struct cli_flag_key flag_keys[] = {CLI_SCOPE_FLAG_KEYS};
 
 static int scan_option(int c, const char *arg, void *ud)
 {
@@ -59,12 +51,7 @@ static int scan_option(int c, const char *arg, void *ud)
 static int parse_args(int argc, char **argv, struct scan_args *a)
 {
 	static const struct option opts[] = {
-	    {"region", required_argument, NULL, O_REGION},
-	    {"all-regions", no_argument, NULL, O_ALL},
-	    {"types", required_argument, NULL, O_TYPES},
-	    {"type", required_argument, NULL, O_TYPES},
-	    {"exclude-types", required_argument, NULL, O_EXCLUDE},
-	    {"profile", required_argument, NULL, O_PROFILE},
+	    CLI_SCOPE_OPTIONS,
 	    CLI_COMMON_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};

@@ -45,32 +45,6 @@ shape() {
 	python3 "$SHAPE" "$1" "$tmp/out" "${@:2}" >"$tmp/shape" 2>&1 ||
 		fail "JSON shape of '$1': $(tr '\n' ';' <"$tmp/shape" | head -c 800)"
 }
-# pycheck WHAT [ARGS...] <<'EOF' ... EOF: Python code run with `doc` (the
-# JSON on $tmp/out), `args` and `fail(msg)`; each fail is one FAIL line.
-cat >"$tmp/check.py" <<'EOF'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except ValueError as e:
-    print(f"stdout is not JSON: {e}: {open(sys.argv[1]).read()[:300]!r}")
-    sys.exit(1)
-args = sys.argv[2:]
-bad = []
-def fail(m):
-    bad.append(str(m))
-def ev(e):  # an event as (change, key) for messages and sets
-    return (e.get("change"), e.get("key"))
-exec(sys.stdin.read())
-for m in bad:
-    print(m)
-sys.exit(1 if bad else 0)
-EOF
-pycheck() {
-	local what=$1
-	shift
-	python3 "$tmp/check.py" "$tmp/out" "$@" >"$tmp/py" 2>&1 && return 0
-	while IFS= read -r line; do fail "$what: $line"; done <"$tmp/py"
-}
 # Table output (stdout is a file here, COLUMNS unset): every line of stdout
 # at most 80 characters; no ESC and no progress ('\r') on stdout or stderr.
 narrow() {

@@ -79,33 +79,6 @@ poll() {
 }
 
 
-# pycheck WHAT FILE [ARGS...] <<'EOF' ... EOF: Python run with `doc` (the
-# JSON in FILE), `args` and `fail(msg)`; each fail is one FAIL line.
-cat >"$tmp/check.py" <<'EOF'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except ValueError as e:
-    print(f"not JSON: {e}: {open(sys.argv[1]).read()[:300]!r}")
-    sys.exit(1)
-args = sys.argv[2:]
-bad = []
-def fail(m):
-    bad.append(str(m))
-def load(path):
-    return json.load(open(path))
-exec(sys.stdin.read())
-for m in bad:
-    print(m)
-sys.exit(1 if bad else 0)
-EOF
-pycheck() {
-	local what=$1 file=$2
-	shift 2
-	python3 "$tmp/check.py" "$file" "$@" >"$tmp/py" 2>&1 && return 0
-	while IFS= read -r line; do fail "$what: $line"; done <"$tmp/py"
-	return 1
-}
 # jget FILE EXPR: print a Python expression over the JSON in FILE (d).
 jget() {
 	python3 -c 'import json,sys
@@ -313,7 +286,7 @@ poll "two iterations (daemon_reconciliation_total >= 2)" iterations_ge 2
 grep -qF '"ready":true' "$tmp/body" || fail "/ready body: $(cat "$tmp/body")"
 health
 [ "$hcode" = 200 ] || fail "/health: HTTP $hcode"
-pycheck "/health after two iterations" "$tmp/health.json" <<'EOF'
+pycheck_file "/health after two iterations" "$tmp/health.json" <<'EOF'
 want = {"status": str, "uptime_seconds": int, "last_reconciliation": str,
         "last_success": str, "reconciliation_errors": int,
         "storage_healthy": bool, "iterations": int, "last_status": str,
@@ -342,7 +315,7 @@ grep -qE '\[Scan #1\] Found [0-9]+ resources, 0 changes, baseline \(revision 1, 
 	fail "the baseline's log line: $(grep -F '[Scan #1]' "$DLOG")"
 expect_log "[Scan #2] Found" "the second iteration's log line"
 curl -sf "$DURL/debug/vars" >"$tmp/vars.json" || fail "/debug/vars did not answer 200"
-pycheck "/debug/vars" "$tmp/vars.json" "$S1" <<'EOF'
+pycheck_file "/debug/vars" "$tmp/vars.json" "$S1" <<'EOF'
 if doc["store"]["path"] != args[0]: fail(f"store.path {doc['store']['path']}")
 if doc["iteration"]["iterations"] < 2: fail(f"iteration.iterations {doc['iteration']['iterations']}")
 if doc["iteration"]["state"] not in ("running", "sleeping"): fail(f"state {doc['iteration']['state']}")
@@ -375,7 +348,7 @@ python3 "$SHAPE" changes "$tmp/cli_changes.json" --nonempty >"$tmp/shape" 2>&1 |
 jget "$tmp/api_changes.json" 'json.dumps(d["items"])' >"$tmp/api_changes_items.json"
 python3 "$SHAPE" changes "$tmp/api_changes_items.json" --nonempty >"$tmp/shape" 2>&1 ||
 	fail "JSON shape of /api/v1/changes items: $(tr '\n' ';' <"$tmp/shape")"
-pycheck "/api/v1/changes against elava changes" "$tmp/api_changes.json" "$tmp/cli_changes.json" "$K_I1" "$K_V1" "$K_Q1" <<'EOF'
+pycheck_file "/api/v1/changes against elava changes" "$tmp/api_changes.json" "$tmp/cli_changes.json" "$K_I1" "$K_V1" "$K_Q1" <<'EOF'
 cli = load(args[0])
 if set(doc) != {"items", "next"}: fail(f"envelope members {sorted(doc)}")
 if doc.get("next") is not None: fail(f"next {doc.get('next')!r} for a short list")
@@ -390,7 +363,7 @@ if any(e["change"] == "disappeared" and e["key"] != args[3] for e in items):
 EOF
 curl -sf "$DURL/api/v1/changes?since=1&change=disappeared" >"$tmp/api_gone.json" ||
 	fail "/api/v1/changes?since=1&change=disappeared: $(cat "$tmp/api_gone.json")"
-pycheck "/api/v1/changes?change=disappeared" "$tmp/api_gone.json" "$K_Q1" <<'EOF'
+pycheck_file "/api/v1/changes?change=disappeared" "$tmp/api_gone.json" "$K_Q1" <<'EOF'
 if [e["key"] for e in doc["items"]] != [args[0]]: fail(f"items {doc['items']}")
 EOF
 for k in "$K_I1" "$I1"; do
@@ -399,7 +372,7 @@ for k in "$K_I1" "$I1"; do
 	el history "$K_I1" --store "$S1" --output json
 	expect_rc 0 "elava history $K_I1"
 	cp "$tmp/out" "$tmp/cli_hist.json"
-	pycheck "/api/v1/resources/$k/history" "$tmp/api_hist.json" "$tmp/cli_hist.json" "$K_I1" <<'EOF'
+	pycheck_file "/api/v1/resources/$k/history" "$tmp/api_hist.json" "$tmp/cli_hist.json" "$K_I1" <<'EOF'
 cli = load(args[0])
 items = doc.get("items")
 if not isinstance(items, list) or len(items) < 2:
@@ -418,7 +391,7 @@ curl -sf "$DURL/api/v1/resources" >"$tmp/api_res.json" || fail "/api/v1/resource
 el resources --store "$S1" --output json
 expect_rc 0 "elava resources while the daemon runs"
 cp "$tmp/out" "$tmp/cli_res.json"
-pycheck "/api/v1/resources against elava resources" "$tmp/api_res.json" "$tmp/cli_res.json" <<'EOF'
+pycheck_file "/api/v1/resources against elava resources" "$tmp/api_res.json" "$tmp/cli_res.json" <<'EOF'
 cli = {r["key"]: r for r in load(args[0])}
 api = {r["key"]: r for r in doc.get("items", [])}
 if api != cli:
@@ -428,7 +401,7 @@ EOF
 curl -sf "$DURL/api/v1/scans" >"$tmp/api_scans.json" || fail "/api/v1/scans: $(cat "$tmp/api_scans.json")"
 el scans --store "$S1" --output json
 cp "$tmp/out" "$tmp/cli_scans.json"
-pycheck "/api/v1/scans against elava scans" "$tmp/api_scans.json" "$tmp/cli_scans.json" <<'EOF'
+pycheck_file "/api/v1/scans against elava scans" "$tmp/api_scans.json" "$tmp/cli_scans.json" <<'EOF'
 cli = {s["revision"]: s for s in load(args[0])}
 items = doc.get("items", [])
 if len(items) < 3: fail(f"{len(items)} scans")
@@ -457,7 +430,7 @@ logged_revisions "$DLOG" >"$tmp/logged"
 el scans --store "$S1" --output json
 expect_rc 0 "the store reopens after SIGTERM (elava scans)"
 cp "$tmp/out" "$tmp/scans_after.json"
-pycheck "no revision lost" "$tmp/scans_after.json" "$tmp/logged" <<'EOF'
+pycheck_file "no revision lost" "$tmp/scans_after.json" "$tmp/logged" <<'EOF'
 logged = [int(x) for x in open(args[0]).read().split()]
 have = sorted(s["revision"] for s in doc)
 missing = sorted(set(logged) - set(have))
@@ -580,7 +553,7 @@ if unshare -m true 2>/dev/null; then
 		expect_rc 0 "elava scans on the tmpfs store"
 		cp "$tmp/out" "$tmp/disk_scans.json"
 		logged_revisions "$DLOG" >"$tmp/logged"
-		pycheck "full disk: no revision half-stored" "$tmp/disk_scans.json" "$tmp/logged" <<'EOF'
+		pycheck_file "full disk: no revision half-stored" "$tmp/disk_scans.json" "$tmp/logged" <<'EOF'
 logged = [int(x) for x in open(args[0]).read().split()]
 have = sorted(s["revision"] for s in doc)
 if set(logged) - set(have): fail(f"logged but not stored: {sorted(set(logged) - set(have))}")
@@ -608,7 +581,7 @@ proxy reset
 not_success() { health || return 1; [ "$(hget status)" = degraded ] && [ "$(hget last_status)" != success ]; }
 poll "degraded while the cloud does not answer" not_success
 [ "$hcode" = 200 ] || fail "degraded answers HTTP $hcode"
-pycheck "degraded /health" "$tmp/health.json" <<'EOF'
+pycheck_file "degraded /health" "$tmp/health.json" <<'EOF'
 if not doc["reasons"]: fail("no reason given")
 if doc["last_status"] not in ("failed", "partial", "timeout", "error"): fail(f"last_status {doc['last_status']}")
 if doc["storage_healthy"] is not True: fail("the store is fine")
@@ -628,7 +601,7 @@ poll "healthy once the cloud answers again" health_is healthy true success
 	fail "resources reported disappeared after the outage: $(grep '^elava_resources_disappeared_total' "$tmp/scrape")"
 el changes --store "$S3" --output json
 expect_rc 0 "elava changes after the outage"
-pycheck "no disappearance recorded for the outage" "$tmp/out" <<'EOF'
+pycheck_file "no disappearance recorded for the outage" "$tmp/out" <<'EOF'
 gone = [e["key"] for e in doc if e["change"] == "disappeared"]
 if gone: fail(f"disappeared: {gone}")
 EOF
